@@ -1,0 +1,89 @@
+// swift-tools-version:6.2
+// mcp-broker: one MCP endpoint in front of an enterprise's systems.
+//
+// The target graph enforces the layers (see README "Architecture"):
+//   MCPCore           MCP + JSON-RPC types, JSON codec, schema validation. No I/O, no dependencies.
+//   BrokerCore        backend contract, registry, router, config, errors, call context, MCP dispatcher.
+//   SimulationKit     deterministic data, latency and fault injection for the simulated systems.
+//   BrokerBackend*    one target per backend kind; they cannot import Hummingbird.
+//   BrokerHTTP        Streamable HTTP transport; the only target that imports Hummingbird.
+//   BrokerStdio       stdio transport.
+//   BrokerServer      the thin `mcp-broker` executable: CLI, wiring, the list of built-in kinds.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "mcp-broker",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mcp-broker", targets: ["BrokerServer"])
+    ],
+    dependencies: [
+        // ConfigurationSupport is off: our config is strict YAML (unknown keys refused), read through Yams.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        .target(name: "MCPCore", swiftSettings: swiftSettings),
+        .target(
+            name: "BrokerCore",
+            dependencies: [
+                "MCPCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "SimulationKit", dependencies: ["MCPCore"], swiftSettings: swiftSettings),
+        .target(name: "BrokerBackendMockERP", dependencies: ["BrokerCore", "SimulationKit"], swiftSettings: swiftSettings),
+        .target(name: "BrokerBackendMockHR", dependencies: ["BrokerCore", "SimulationKit"], swiftSettings: swiftSettings),
+        .target(
+            name: "BrokerHTTP",
+            dependencies: [
+                "BrokerCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "BrokerStdio", dependencies: ["BrokerCore"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "BrokerServer",
+            dependencies: [
+                "BrokerCore", "BrokerHTTP", "BrokerStdio",
+                "BrokerBackendMockERP", "BrokerBackendMockHR",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "MCPCoreTests", dependencies: ["MCPCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BrokerBackendMockTests",
+            dependencies: ["BrokerBackendMockERP", "BrokerBackendMockHR", "BrokerCore", "SimulationKit"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BrokerHTTPTests",
+            dependencies: [
+                "BrokerHTTP", "BrokerCore", "BrokerBackendMockHR", "BrokerBackendMockERP",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

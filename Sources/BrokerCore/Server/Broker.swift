@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Logging
+import MCPCore
+
+/// The assembled broker: backends built from configuration, the catalogue, and the MCP server over them.
+///
+/// Built once at startup (and by `mcp-broker validate`, which stops here); transports only need ``server``.
+public struct Broker: Sendable {
+    public let server: MCPServer
+    public var catalog: Catalog { server.catalog }
+
+    /// Builds every configured backend through `registry`, then the catalogue.
+    /// - Throws: ``ConfigError`` naming the file, key path and reason for the first problem found.
+    public init(configuration: BrokerConfiguration, registry: BackendRegistry, logger: Logger) throws {
+        var backends: [any Backend] = []
+        for entry in configuration.backends {
+            guard let kind = registry.kind(entry.kind) else {
+                throw entry.settings.error("kind", "unknown backend kind '\(entry.kind)' (known: \(registry.names.joined(separator: ", ")))")
+            }
+            var log = logger
+            log[metadataKey: "backend"] = .string(entry.name)
+            entry.settings.markRead("kind")
+            backends.append(try kind.make(BackendSetup(name: entry.name, settings: entry.settings, logger: log)))
+        }
+        let catalog = try Catalog(backends: backends, separator: configuration.server.toolSeparator, configFile: configuration.backends.first?.settings.file ?? "configuration")
+        server = MCPServer(catalog: catalog, settings: configuration.server, logger: logger)
+    }
+
+    /// Readiness of every backend, checked concurrently with a 3 s bound each.
+    public func readiness() async -> Readiness {
+        let principal = server.settings.stdioPrincipal
+        let reports = await withTaskGroup(of: (Int, HealthReport).self) { group in
+            for (i, backend) in catalog.backends.enumerated() {
+                group.addTask {
+                    let context = server.context(for: principal, backend: backend.name)
+                    do {
+                        let r = try await Deadline.run(until: .now + .seconds(3)) { await backend.checkHealth(context: context) }
+                        return (i, r)
+                    } catch {
+                        return (i, HealthReport(healthy: false, reason: "health check did not answer within 3 s"))
+                    }
+                }
+            }
+            var out: [(Int, HealthReport)] = []
+            for await r in group { out.append(r) }
+            return out.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        return Readiness(backends: zip(catalog.backends.map(\.name), reports).map { ($0, $1) })
+    }
+}
+
+/// The result of a readiness check.
+public struct Readiness: Sendable {
+    /// Each backend's report, in configuration order.
+    public let backends: [(name: String, report: HealthReport)]
+
+    /// `ready` (all up), `degraded` (some down: the others still serve) or `unavailable` (all down).
+    public var status: String {
+        let up = backends.filter { $0.report.healthy }.count
+        if up == backends.count { return "ready" }
+        return up == 0 ? "unavailable" : "degraded"
+    }
+
+    /// The `/readyz` body.
+    public var json: JSONValue {
+        var b: [String: JSONValue] = [:]
+        for (name, r) in backends {
+            var o: [String: JSONValue] = ["status": r.healthy ? "up" : "down"]
+            if let reason = r.reason { o["reason"] = .string(reason) }
+            b[name] = .object(o)
+        }
+        return ["status": .string(status), "backends": .object(b)]
+    }
+}

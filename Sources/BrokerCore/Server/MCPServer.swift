@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Foundation
+import Logging
+import MCPCore
+import Synchronization
+
+/// Where notifications for one request go (the POST's SSE stream, or stdout); `nil` when they cannot be delivered.
+public typealias NotificationSink = @Sendable (RPCNotification) async -> Void
+
+/// The transport-independent MCP server: lifecycle, tools, resources, prompts, logging, progress, cancellation.
+///
+/// Transports hand it one parsed message with the session and the authenticated principal; it returns the
+/// encoded response (or `nil` for notifications and cancelled requests). It owns no I/O, so the same logic
+/// serves stdio and Streamable HTTP and is unit-testable without sockets.
+public final class MCPServer: Sendable {
+    public let catalog: Catalog
+    public let settings: ServerSettings
+    let logger: Logger
+    /// Version reported in `serverInfo`.
+    public static let version = "0.1.0"
+
+    public init(catalog: Catalog, settings: ServerSettings, logger: Logger) {
+        self.catalog = catalog
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Capabilities we serve. `listChanged`/`subscribe` are absent: the catalogue is fixed for the process lifetime.
+    static let capabilities: JSONValue = ["tools": [:], "resources": [:], "prompts": [:], "logging": [:]]
+
+    /// Processes one inbound message.
+    /// - Parameters:
+    ///   - message: the parsed message.
+    ///   - session: the connection's protocol state.
+    ///   - principal: the authenticated caller.
+    ///   - notify: delivers notifications related to this request.
+    /// - Returns: the encoded response, or `nil` when none must be sent.
+    public func process(_ message: RPCMessage, session: Session, principal: Principal, notify: NotificationSink?) async -> [UInt8]? {
+        session.touch()
+        switch message {
+        case .notification(let n):
+            handleNotification(n, session: session)
+            return nil
+        case .response:
+            return nil
+        case .request(let request):
+            let task = Task { await self.dispatch(request, session: session, principal: principal, notify: notify) }
+            session.begin(request.id, cancel: { task.cancel() })
+            let reply = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+            if session.end(request.id) { return nil }
+            switch reply {
+            case .success(let result): return RPCEncoding.result(id: request.id, result)
+            case .failure(let error): return RPCEncoding.error(id: request.id, error)
+            }
+        }
+    }
+
+    func handleNotification(_ n: RPCNotification, session: Session) {
+        switch n.method {
+        case "notifications/initialized":
+            session.state.withLock { $0.initialized = true }
+        case "notifications/cancelled":
+            if let raw = n.params?["requestId"], let id = RequestID(json: raw) { session.cancel(id) }
+        default:
+            break  // unknown notifications are ignored, as JSON-RPC requires
+        }
+    }
+
+    /// Runs one request and produces its result or protocol error.
+    public func dispatch(_ request: RPCRequest, session: Session, principal: Principal, notify: NotificationSink?) async -> Result<JSONValue, RPCError> {
+        let params = request.params ?? [:]
+        if request.method == "initialize" { return initialize(params, session: session) }
+        if request.method == "ping" { return .success([:]) }
+        // 2026-07-28 probe: answer at once so `auto` clients fall back to initialize.
+        if request.method == "server/discover" { return .failure(.methodNotFound(request.method)) }
+        guard session.isInitialized else {
+            return .failure(.invalidRequest("the session is not initialized; send initialize first"))
+        }
+        switch request.method {
+        case "tools/list": return listTools(params)
+        case "tools/call": return await callTool(request, session: session, principal: principal, notify: notify)
+        case "resources/list": return listResources(params)
+        case "resources/templates/list": return listResourceTemplates(params)
+        case "resources/read": return await readResource(params, principal: principal)
+        case "prompts/list": return listPrompts(params)
+        case "prompts/get": return await getPrompt(params, principal: principal)
+        case "logging/setLevel": return setLevel(params, session: session)
+        default: return .failure(.methodNotFound(request.method))
+        }
+    }
+
+    func initialize(_ params: [String: JSONValue], session: Session) -> Result<JSONValue, RPCError> {
+        let requested = params["protocolVersion"]?.stringValue
+        let version = ProtocolVersion.negotiate(requested)
+        let accepted: Bool = session.state.withLock { s in
+            if s.protocolVersion != nil { return false }
+            s.protocolVersion = version
+            s.clientName = params["clientInfo"]?["name"]?.stringValue
+            s.clientCapabilities = params["capabilities"] ?? .object([:])
+            return true
+        }
+        guard accepted else { return .failure(.invalidRequest("the session is already initialized")) }
+        logger.info("session initialized", metadata: ["client": .string(session.clientName ?? "?"), "protocol": .string(version)])
+        var result: [String: JSONValue] = [
+            "protocolVersion": .string(version),
+            "capabilities": Self.capabilities,
+            "serverInfo": ["name": .string(settings.name), "title": "MCP Broker", "version": .string(Self.version)],
+        ]
+        result["instructions"] = .string(settings.instructions ?? defaultInstructions())
+        return .success(.object(result))
+    }
+
+    func defaultInstructions() -> String {
+        let names = catalog.backends.map(\.name).joined(separator: ", ")
+        return "Enterprise systems behind one endpoint. Tools are named <backend>\(catalog.separator)<tool>; backends: \(names). "
+            + "Search tools page with next_cursor. Write tools need an idempotency_key: reuse it when retrying the same request."
+    }
+
+    func setLevel(_ params: [String: JSONValue], session: Session) -> Result<JSONValue, RPCError> {
+        guard let raw = params["level"]?.stringValue, let level = LogLevel(rawValue: raw) else {
+            return .failure(.invalidParams("level must be one of \(LogLevel.allCases.map(\.rawValue).joined(separator: ", "))"))
+        }
+        session.state.withLock { $0.logLevel = level }
+        return .success([:])
+    }
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import MCPCore
+import Synchronization
+
+/// The protocol state of one MCP connection (a stdio process, or one HTTP `Mcp-Session-Id`).
+///
+/// Holds the negotiated revision, the client's declared capabilities, the log level it asked for, and the
+/// requests in flight so `notifications/cancelled` can stop them. The session id is never authentication:
+/// the transport authenticates every request, and the session remembers which principal created it.
+public final class Session: Sendable {
+    /// HTTP session id; `nil` on stdio.
+    public let id: String?
+    /// Principal id that created the session; requests from anyone else are refused by the transport.
+    public let ownerID: String
+
+    struct State {
+        var protocolVersion: String?
+        var initialized = false
+        var clientName: String?
+        var clientCapabilities: JSONValue = .object([:])
+        var logLevel: LogLevel?
+        var inflight: [RequestID: @Sendable () -> Void] = [:]
+        var cancelled: Set<RequestID> = []
+        var lastUsed: ContinuousClock.Instant = .now
+    }
+
+    let state = Mutex(State())
+
+    public init(id: String?, ownerID: String) {
+        self.id = id
+        self.ownerID = ownerID
+    }
+
+    /// The revision agreed in `initialize`, if it happened.
+    public var protocolVersion: String? { state.withLock { $0.protocolVersion } }
+    /// Whether `initialize` has been answered.
+    public var isInitialized: Bool { state.withLock { $0.protocolVersion != nil } }
+    /// The level set by `logging/setLevel`; `nil` means no log notifications.
+    public var logLevel: LogLevel? { state.withLock { $0.logLevel } }
+    /// The client's name from `initialize`, for logs.
+    public var clientName: String? { state.withLock { $0.clientName } }
+    /// When the session was last used (for idle expiry).
+    public var lastUsed: ContinuousClock.Instant { state.withLock { $0.lastUsed } }
+
+    /// Records activity.
+    public func touch() { state.withLock { $0.lastUsed = .now } }
+
+    /// Registers a running request so it can be cancelled.
+    func begin(_ id: RequestID, cancel: @escaping @Sendable () -> Void) {
+        state.withLock { $0.inflight[id] = cancel }
+    }
+
+    /// Unregisters a request; returns `true` if it was cancelled meanwhile (its response must not be sent).
+    func end(_ id: RequestID) -> Bool {
+        state.withLock { s in
+            s.inflight[id] = nil
+            return s.cancelled.remove(id) != nil
+        }
+    }
+
+    /// Handles `notifications/cancelled`; unknown or finished ids are ignored (races are normal).
+    func cancel(_ id: RequestID) {
+        let action: (@Sendable () -> Void)? = state.withLock { s in
+            guard let c = s.inflight[id] else { return nil }
+            s.cancelled.insert(id)
+            return c
+        }
+        action?()
+    }
+
+    /// Cancels everything in flight (session end, shutdown).
+    public func cancelAll() {
+        let actions = state.withLock { s in
+            s.cancelled.formUnion(s.inflight.keys)
+            return Array(s.inflight.values)
+        }
+        for a in actions { a() }
+    }
+}

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import BrokerCore
+import Hummingbird
+import HummingbirdCore
+import Logging
+import MCPCore
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// Builds the broker's HTTP application: the MCP endpoint, `/livez` and `/readyz`.
+///
+/// This is the only module that imports Hummingbird; backends never see it.
+public enum HTTPTransport {
+    /// Builds the application.
+    /// - Parameters:
+    ///   - broker: the assembled broker.
+    ///   - logger: the transport's logger.
+    ///   - onServerRunning: called with the bound port once listening (port 0 picks a free one: tests).
+    public static func makeApplication(
+        broker: Broker, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let settings = broker.server.settings.http
+        let sessions = SessionTable(maxSessions: settings.maxSessions, idleTimeout: .seconds(settings.sessionIdleTimeoutSeconds))
+        let endpoint = MCPEndpoint(server: broker.server, settings: settings, sessions: sessions, logger: logger)
+        let router = Router()
+        router.on(RouterPath(settings.path), method: .post) { request, context in await endpoint.post(request, context: context) }
+        router.on(RouterPath(settings.path), method: .get) { request, context in await endpoint.get(request, context: context) }
+        router.on(RouterPath(settings.path), method: .delete) { request, context in await endpoint.delete(request, context: context) }
+        for method in [HTTPRequest.Method.put, .patch, .options, .head] {
+            router.on(RouterPath(settings.path), method: method) { request, context in await endpoint.methodNotAllowed(request, context: context) }
+        }
+        router.get("/livez") { _, _ in json(.ok, ["status": "alive"]) }
+        router.get("/readyz") { _, _ in
+            let readiness = await broker.readiness()
+            return json(readiness.status == "unavailable" ? .serviceUnavailable : .ok, readiness.json)
+        }
+        let http1 = HTTP1Channel.Configuration(
+            idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)),
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 32 * 1024, maxHeaderFieldCount: 100))
+        return Application(
+            router: router,
+            server: .http1(configuration: http1),
+            configuration: ApplicationConfiguration(
+                address: .hostname(settings.host, port: settings.port), serverName: "mcp-broker",
+                availableConnectionsDelegate: .maximum(1024, logger: logger)),
+            services: [SessionSweeper(sessions: sessions, logger: logger)],
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? settings.port) },
+            logger: logger
+        )
+    }
+
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully (in-flight calls finish within their deadlines).
+    public static func serve(broker: Broker, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void) async throws {
+        let app = makeApplication(broker: broker, logger: logger, onServerRunning: onServerRunning)
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: JSONWriter.encode(value))))
+    }
+}
+
+/// Ends idle sessions every 30 s, and all sessions at shutdown.
+struct SessionSweeper: Service {
+    let sessions: SessionTable
+    let logger: Logger
+
+    func run() async throws {
+        defer { sessions.removeAll() }
+        while !Task.isCancelledOrShuttingDown {
+            try? await Task.sleep(for: .seconds(30))
+            let n = sessions.expireIdle()
+            if n > 0 { logger.info("expired idle sessions", metadata: ["count": "\(n)"]) }
+        }
+    }
+}
+
+extension Task where Success == Never, Failure == Never {
+    static var isCancelledOrShuttingDown: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
+}

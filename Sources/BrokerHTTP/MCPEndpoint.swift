@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import BrokerCore
+import HTTPTypes
+import Hummingbird
+import Logging
+import MCPCore
+import NIOCore
+
+/// The Streamable HTTP endpoint (MCP 2025-11-25 transport): POST for messages, GET for the server stream,
+/// DELETE to end a session.
+///
+/// Order of checks on POST, cheapest first so hostile input costs little: Origin (403), Content-Type (415),
+/// declared size (413), body read with the cap (413), JSON-RPC parse (400), protocol-version header (400),
+/// session (400 missing / 404 unknown). Notifications get 202. A `tools/call` that will send notifications
+/// (a progress token, or a session log level) is answered as SSE on the POST itself, so progress reaches
+/// clients without a GET stream; everything else is one JSON body.
+struct MCPEndpoint: Sendable {
+    let server: MCPServer
+    let sessions: SessionTable
+    let settings: HTTPSettings
+    let origins: OriginPolicy
+    let logger: Logger
+
+    init(server: MCPServer, settings: HTTPSettings, sessions: SessionTable, logger: Logger) {
+        self.server = server
+        self.settings = settings
+        self.sessions = sessions
+        self.origins = OriginPolicy(settings.allowedOrigins)
+        self.logger = logger
+    }
+
+    /// The authenticated principal of a request (a configured one until token authentication lands).
+    func principal(for request: Request) -> Principal { settings.principal }
+
+    func post(_ request: Request, context: some RequestContext) async -> Response {
+        if let refusal = checkOrigin(request) { return refusal }
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/json") else {
+            return Self.error(.unsupportedMediaType, .invalidRequest("Content-Type must be application/json"))
+        }
+        let accept = request.headers[.accept]?.lowercased() ?? "*/*"
+        guard accept.contains("application/json") || accept.contains("text/event-stream") || accept.contains("*/*") else {
+            return Self.error(.notAcceptable, .invalidRequest("Accept must include application/json and text/event-stream"))
+        }
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > settings.maxBodyBytes {
+            return Self.error(.contentTooLarge, .invalidRequest("body larger than \(settings.maxBodyBytes) bytes"))
+        }
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: settings.maxBodyBytes)
+        } catch {
+            return Self.error(.contentTooLarge, .invalidRequest("body larger than \(settings.maxBodyBytes) bytes"))
+        }
+        let message: RPCMessage
+        do {
+            message = try RPCMessage.parse(body.readableBytesView)
+        } catch {
+            return Self.error(.badRequest, error, id: RPCMessage.salvageID(body.readableBytesView))
+        }
+        let principal = principal(for: request)
+        let isInitialize: Bool
+        if case .request(let r) = message, r.method == "initialize" { isInitialize = true } else { isInitialize = false }
+        if !isInitialize, let version = request.headers[MCPHeader.protocolVersion], !ProtocolVersion.supported.contains(version) {
+            return Self.error(.badRequest, .invalidRequest("unsupported MCP-Protocol-Version '\(version.prefix(40))'; supported: \(ProtocolVersion.supported.joined(separator: ", "))"))
+        }
+        let session: Session
+        if isInitialize {
+            session = sessions.create(owner: principal.id)
+        } else {
+            switch lookupSession(request, principal: principal) {
+            case .success(let s): session = s
+            case .failure(let e): return e.response
+            }
+        }
+        var headers: HTTPFields = [:]
+        if let id = session.id { headers[MCPHeader.sessionID] = id }
+        guard case .request(let rpc) = message else {
+            _ = await server.process(message, session: session, principal: principal, notify: nil)
+            return Response(status: .accepted, headers: headers)
+        }
+        let streams = rpc.method == "tools/call" && (rpc.progressToken != nil || session.logLevel != nil)
+        if streams && (accept.contains("text/event-stream") || accept.contains("*/*")) {
+            return sse(message, session: session, principal: principal, headers: headers)
+        }
+        let reply = await server.process(message, session: session, principal: principal, notify: nil)
+        headers[.contentType] = "application/json"
+        guard let reply else { return Response(status: .accepted, headers: headers) }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply)))
+    }
+
+    /// Answers on an SSE stream: the request's notifications, then its response, then the stream closes.
+    func sse(_ message: RPCMessage, session: Session, principal: Principal, headers: HTTPFields) -> Response {
+        var headers = headers
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        headers[MCPHeader.accelBuffering] = "no"
+        let (events, continuation) = AsyncStream<ByteBuffer>.makeStream()
+        let work = Task {
+            let reply = await server.process(message, session: session, principal: principal) { notification in
+                continuation.yield(SSE.event(RPCEncoding.notification(notification)))
+            }
+            if let reply { continuation.yield(SSE.event(reply)) }
+            continuation.finish()
+        }
+        // A client that disconnects does not cancel the call (2025-11-25: disconnect is not cancellation);
+        // the call still ends at its deadline.
+        _ = work
+        return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: events))
+    }
+
+    func get(_ request: Request, context: some RequestContext) async -> Response {
+        if let refusal = checkOrigin(request) { return refusal }
+        guard request.headers[.accept]?.lowercased().contains("text/event-stream") ?? false else {
+            return Self.error(.notAcceptable, .invalidRequest("GET needs Accept: text/event-stream"))
+        }
+        let principal = principal(for: request)
+        let session: Session
+        switch lookupSession(request, principal: principal) {
+        case .success(let s): session = s
+        case .failure(let e): return e.response
+        }
+        guard let id = session.id else { return Self.error(.badRequest, .invalidRequest("missing Mcp-Session-Id")) }
+        let (events, continuation) = AsyncStream<ByteBuffer>.makeStream()
+        guard sessions.attachStream(id, continuation) else {
+            return Self.error(.conflict, .invalidRequest("a GET stream is already open for this session"))
+        }
+        let table = sessions
+        // Comment lines keep proxies from closing an idle stream; they end with the session.
+        let keepAlive = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(15))
+                if case .terminated = continuation.yield(SSE.comment) { return }
+            }
+        }
+        continuation.onTermination = { _ in
+            keepAlive.cancel()
+            table.detachStream(id)
+        }
+        var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        headers[MCPHeader.sessionID] = id
+        headers[MCPHeader.accelBuffering] = "no"
+        return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: events))
+    }
+
+    func delete(_ request: Request, context: some RequestContext) async -> Response {
+        if let refusal = checkOrigin(request) { return refusal }
+        let principal = principal(for: request)
+        switch lookupSession(request, principal: principal) {
+        case .success(let s):
+            if let id = s.id { sessions.remove(id) }
+            logger.info("session ended by client", metadata: ["client": .string(s.clientName ?? "?")])
+            return Response(status: .ok)
+        case .failure(let e):
+            return e.response
+        }
+    }
+
+    func methodNotAllowed(_ request: Request, context: some RequestContext) async -> Response {
+        var r = Self.error(.methodNotAllowed, .invalidRequest("use POST, GET or DELETE"))
+        r.headers[.allow] = "GET, POST, DELETE"
+        return r
+    }
+
+    func checkOrigin(_ request: Request) -> Response? {
+        guard origins.permits(request.headers[.origin]) else {
+            logger.notice("request refused: origin not allowed", metadata: ["origin": .string(String((request.headers[.origin] ?? "").prefix(100)))])
+            return Self.error(.forbidden, .invalidRequest("Origin not allowed"))
+        }
+        return nil
+    }
+
+    func lookupSession(_ request: Request, principal: Principal) -> Result<Session, ResponseError> {
+        guard let id = request.headers[MCPHeader.sessionID] else {
+            return .failure(ResponseError(Self.error(.badRequest, .invalidRequest("missing Mcp-Session-Id header; send initialize first"))))
+        }
+        // An unknown id and another principal's id look the same, so ids cannot be probed.
+        guard let session = sessions.get(id), session.ownerID == principal.id else {
+            return .failure(ResponseError(Self.error(.notFound, .invalidRequest("session not found; initialize a new session"))))
+        }
+        return .success(session)
+    }
+
+    /// A JSON-RPC error body with an HTTP status.
+    static func error(_ status: HTTPResponse.Status, _ error: RPCError, id: MCPCore.RequestID? = nil) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: RPCEncoding.error(id: id, error))))
+    }
+}
+
+/// A response carried as an error value, so session lookup can return either.
+struct ResponseError: Error {
+    let response: Response
+    init(_ response: Response) { self.response = response }
+}
+
+/// Server-Sent Events framing.
+enum SSE {
+    static func event(_ json: [UInt8]) -> ByteBuffer {
+        var b = ByteBuffer()
+        b.reserveCapacity(json.count + 24)
+        b.writeString("event: message\ndata: ")
+        b.writeBytes(json)
+        b.writeString("\n\n")
+        return b
+    }
+
+    static let comment = ByteBuffer(string: ": keep-alive\n\n")
+}

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import ArgumentParser
+import BrokerCore
+import Foundation
+import Logging
+
+/// `mcp-broker`: one MCP endpoint in front of an enterprise's systems.
+@main
+struct BrokerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mcp-broker",
+        abstract: "One MCP endpoint for an enterprise's systems (ERP, HR, warehouses, REST APIs).",
+        version: MCPServer.version,
+        subcommands: [Serve.self, Validate.self, Tools.self, Call.self, Kinds.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+/// Options shared by every subcommand that reads configuration.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Configuration file or directory of *.yaml files (env MCP_BROKER_CONFIG).")
+    var config: String = ProcessInfo.processInfo.environment["MCP_BROKER_CONFIG"] ?? "config/broker.yaml"
+
+    /// Loads configuration and builds the broker, printing ops-readable errors to stderr.
+    func loadBroker(logLevel: Logger.Level? = nil, adjust: (inout ServerSettings) -> Void = { _ in }) throws -> (Broker, BrokerConfiguration) {
+        do {
+            var configuration = try BrokerConfiguration.load(path: config)
+            adjust(&configuration.server)
+            BrokerLogging.bootstrap(level: logLevel ?? configuration.server.logLevel)
+            let logger = Logger(label: "mcp-broker")
+            let broker = try Broker(configuration: configuration, registry: BuiltinBackends.registry, logger: logger)
+            return (broker, configuration)
+        } catch let error as ConfigError {
+            FileHandle.standardError.write(Data("configuration error: \(error.description)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import ArgumentParser
+import BrokerCore
+import BrokerHTTP
+import BrokerStdio
+import Foundation
+import Logging
+
+/// `mcp-broker serve`: run the daemon over Streamable HTTP, or over stdio for a desktop client.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve MCP over Streamable HTTP (default) or stdio.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Flag(help: "Serve one client over stdin/stdout (Claude Desktop, Claude Code).")
+    var stdio = false
+
+    @Option(help: "Override server.http.port (0 picks a free port).")
+    var port: Int?
+
+    @Option(help: "Override server.http.host.")
+    var host: String?
+
+    @Option(help: "Write the bound port to this file once listening (for scripts using --port 0).")
+    var portFile: String?
+
+    func run() async throws {
+        let (broker, configuration) = try options.loadBroker { settings in
+            settings.http.port = port ?? settings.http.port
+            settings.http.host = host ?? settings.http.host
+        }
+        let logger = Logger(label: "mcp-broker")
+        if stdio {
+            let transport = StdioTransport(server: broker.server, principal: configuration.server.stdioPrincipal, logger: logger)
+            await transport.run()
+            return
+        }
+        let path = configuration.server.http.path
+        let portFile = self.portFile
+        try await HTTPTransport.serve(broker: broker, logger: logger) { bound in
+            logger.info("listening", metadata: ["port": "\(bound)", "path": .string(path), "tools": "\(broker.catalog.tools.count)"])
+            if let portFile { try? Data("\(bound)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
+        }
+    }
+
+}

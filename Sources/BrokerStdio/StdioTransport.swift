@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import BrokerCore
+import Logging
+import MCPCore
+
+/// The stdio transport (Claude Desktop, Claude Code): newline-delimited JSON-RPC on stdin/stdout.
+///
+/// stdout carries only MCP messages; logs go to stderr. Requests run concurrently, each in its own task, so a
+/// slow call does not hold up `ping` or `notifications/cancelled`. On EOF the transport stops reading, lets the
+/// calls in flight finish (they are bounded by their deadlines), flushes stdout and returns.
+public struct StdioTransport: Sendable {
+    /// Longest accepted message line.
+    public static let maxLineBytes = 4 * 1024 * 1024
+
+    let server: MCPServer
+    let principal: Principal
+    let logger: Logger
+
+    /// - Parameters:
+    ///   - server: the MCP server.
+    ///   - principal: the configured local principal every call runs as.
+    ///   - logger: transport logger (stderr).
+    public init(server: MCPServer, principal: Principal, logger: Logger) {
+        self.server = server
+        self.principal = principal
+        self.logger = logger
+    }
+
+    /// Serves until the input reaches EOF.
+    public func run(input: Int32 = 0, output: Int32 = 1) async {
+        let reader = LineReader(fd: input, maxLineBytes: Self.maxLineBytes)
+        let writer = LineWriter(fd: output)
+        let session = Session(id: nil, ownerID: principal.id)
+        let server = self.server, principal = self.principal
+        logger.info("stdio transport ready", metadata: ["principal": .string(principal.description)])
+        await withDiscardingTaskGroup { group in
+            for await event in reader.lines {
+                reader.consumed()
+                switch event {
+                case .oversized(let bytes):
+                    logger.notice("dropped oversized message", metadata: ["bytes": "\(bytes)"])
+                    writer.send(RPCEncoding.error(id: nil, .invalidRequest("message larger than \(Self.maxLineBytes) bytes")))
+                case .line(let bytes):
+                    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+                    let message: RPCMessage
+                    do throws(RPCError) {
+                        message = try RPCMessage.parse(bytes)
+                    } catch {
+                        writer.send(RPCEncoding.error(id: RPCMessage.salvageID(bytes), error))
+                        continue
+                    }
+                    if case .request = message {
+                        group.addTask {
+                            let reply = await server.process(message, session: session, principal: principal) { n in
+                                writer.send(RPCEncoding.notification(n))
+                            }
+                            if let reply { writer.send(reply) }
+                        }
+                    } else {
+                        _ = await server.process(message, session: session, principal: principal, notify: nil)
+                    }
+                }
+            }
+        }
+        await writer.drain()
+        logger.info("stdio input closed; shut down cleanly")
+    }
+}

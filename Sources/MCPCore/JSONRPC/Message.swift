@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// A client request: has an id and expects exactly one response.
+public struct RPCRequest: Sendable {
+    public var id: RequestID
+    public var method: String
+    /// `params` as sent; `nil` when absent.
+    public var params: [String: JSONValue]?
+
+    public init(id: RequestID, method: String, params: [String: JSONValue]? = nil) {
+        self.id = id
+        self.method = method
+        self.params = params
+    }
+
+    /// `params._meta.progressToken`, when the client asked for progress.
+    public var progressToken: JSONValue? {
+        guard let token = params?["_meta"]?["progressToken"] else { return nil }
+        switch token {
+        case .string, .int: return token
+        default: return nil
+        }
+    }
+}
+
+/// A notification: no id, never answered.
+public struct RPCNotification: Sendable {
+    public var method: String
+    public var params: [String: JSONValue]?
+
+    public init(method: String, params: [String: JSONValue]? = nil) {
+        self.method = method
+        self.params = params
+    }
+
+    /// The wire form.
+    public var json: JSONValue {
+        var o: [String: JSONValue] = ["jsonrpc": "2.0", "method": .string(method)]
+        if let params { o["params"] = .object(params) }
+        return .object(o)
+    }
+}
+
+/// One inbound JSON-RPC message.
+public enum RPCMessage: Sendable {
+    case request(RPCRequest)
+    case notification(RPCNotification)
+    /// A response to a server-initiated request (the broker sends none yet, so these are acknowledged and dropped).
+    case response(id: RequestID?)
+
+    /// Parses and classifies one message.
+    ///
+    /// - Throws: ``RPCError`` -32700 for bytes that are not JSON, -32600 for JSON that is not one valid
+    ///   JSON-RPC 2.0 message (including batches, which MCP removed in 2025-06-18).
+    public static func parse(_ bytes: some Collection<UInt8>) throws(RPCError) -> RPCMessage {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes)
+        } catch {
+            throw RPCError.parseError(error.description)
+        }
+        return try classify(value)
+    }
+
+    /// Classifies a parsed JSON value.
+    public static func classify(_ value: JSONValue) throws(RPCError) -> RPCMessage {
+        guard case .object(let o) = value else {
+            if case .array = value { throw RPCError.invalidRequest("JSON-RPC batches are not supported") }
+            throw RPCError.invalidRequest("a message must be a JSON object")
+        }
+        guard o["jsonrpc"] == .string("2.0") else { throw RPCError.invalidRequest("\"jsonrpc\" must be \"2.0\"") }
+        let params: [String: JSONValue]?
+        switch o["params"] {
+        case nil: params = nil
+        case .object(let p)?: params = p
+        default: throw RPCError.invalidRequest("\"params\" must be an object")
+        }
+        if let method = o["method"] {
+            guard case .string(let name) = method, !name.isEmpty else {
+                throw RPCError.invalidRequest("\"method\" must be a non-empty string")
+            }
+            guard let rawID = o["id"] else { return .notification(RPCNotification(method: name, params: params)) }
+            guard let id = RequestID(json: rawID) else {
+                throw RPCError.invalidRequest("\"id\" must be a string or an integer")
+            }
+            return .request(RPCRequest(id: id, method: name, params: params))
+        }
+        if o["result"] != nil || o["error"] != nil {
+            return .response(id: o["id"].flatMap { RequestID(json: $0) })
+        }
+        throw RPCError.invalidRequest("missing \"method\"")
+    }
+
+    /// Best-effort id of a message that failed validation, so an error reply can echo it.
+    public static func salvageID(_ bytes: some Collection<UInt8>) -> RequestID? {
+        guard let v = try? JSONParser.parse(bytes), let id = v["id"] else { return nil }
+        return RequestID(json: id)
+    }
+}
+
+/// Encoders for outbound messages.
+public enum RPCEncoding {
+    /// `{"jsonrpc":"2.0","id":…,"result":…}`
+    public static func result(id: RequestID, _ result: JSONValue) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
+        out.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
+        JSONWriter.write(id.json, into: &out)
+        out.append(contentsOf: #","result":"#.utf8)
+        JSONWriter.write(result, into: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// `{"jsonrpc":"2.0","id":…|null,"error":{…}}`
+    public static func error(id: RequestID?, _ error: RPCError) -> [UInt8] {
+        var out: [UInt8] = []
+        out.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
+        JSONWriter.write(id?.json ?? .null, into: &out)
+        out.append(contentsOf: #","error":"#.utf8)
+        JSONWriter.write(error.json, into: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// A notification.
+    public static func notification(_ n: RPCNotification) -> [UInt8] { JSONWriter.encode(n.json) }
+}

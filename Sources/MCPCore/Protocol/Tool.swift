@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// Behaviour hints shown to clients (untrusted by them, but they drive confirmation UIs).
+public struct ToolAnnotations: Sendable, Hashable {
+    public var title: String?
+    public var readOnlyHint: Bool
+    public var destructiveHint: Bool
+    public var idempotentHint: Bool
+    public var openWorldHint: Bool
+
+    public init(title: String? = nil, readOnly: Bool, destructive: Bool = false, idempotent: Bool = false, openWorld: Bool = false) {
+        self.title = title
+        self.readOnlyHint = readOnly
+        self.destructiveHint = destructive
+        self.idempotentHint = idempotent
+        self.openWorldHint = openWorld
+    }
+
+    /// A read-only query tool.
+    public static let readOnly = ToolAnnotations(readOnly: true, idempotent: true)
+
+    public var json: JSONValue {
+        var o: [String: JSONValue] = [
+            "readOnlyHint": .bool(readOnlyHint), "destructiveHint": .bool(destructiveHint),
+            "idempotentHint": .bool(idempotentHint), "openWorldHint": .bool(openWorldHint),
+        ]
+        if let title { o["title"] = .string(title) }
+        return .object(o)
+    }
+}
+
+/// A tool as listed by `tools/list`.
+public struct Tool: Sendable {
+    public var name: String
+    public var title: String?
+    public var description: String
+    public var inputSchema: JSONValue
+    public var outputSchema: JSONValue?
+    public var annotations: ToolAnnotations?
+
+    public init(
+        name: String, title: String? = nil, description: String, inputSchema: JSONValue,
+        outputSchema: JSONValue? = nil, annotations: ToolAnnotations? = nil
+    ) {
+        self.name = name
+        self.title = title
+        self.description = description
+        self.inputSchema = inputSchema
+        self.outputSchema = outputSchema
+        self.annotations = annotations
+    }
+
+    public var json: JSONValue {
+        var o: [String: JSONValue] = ["name": .string(name), "description": .string(description), "inputSchema": inputSchema]
+        if let title { o["title"] = .string(title) }
+        if let outputSchema { o["outputSchema"] = outputSchema }
+        if let annotations { o["annotations"] = annotations.json }
+        return .object(o)
+    }
+}
+
+/// The result of `tools/call`.
+public struct CallToolResult: Sendable {
+    public var content: [ContentBlock]
+    public var structuredContent: JSONValue?
+    public var isError: Bool
+
+    public init(content: [ContentBlock], structuredContent: JSONValue? = nil, isError: Bool = false) {
+        self.content = content
+        self.structuredContent = structuredContent
+        self.isError = isError
+    }
+
+    public var json: JSONValue {
+        var o: [String: JSONValue] = ["content": .array(content.map(\.json))]
+        if let structuredContent { o["structuredContent"] = structuredContent }
+        if isError { o["isError"] = true }
+        return .object(o)
+    }
+}

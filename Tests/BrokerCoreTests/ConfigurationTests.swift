@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import BrokerCore
+import Foundation
+import Logging
+import MCPCore
+import XCTest
+
+final class ConfigurationTests: XCTestCase {
+    func parse(_ yaml: String) throws -> BrokerConfiguration { try BrokerConfiguration.parse(yaml: yaml, file: "broker.yaml") }
+
+    func error(_ yaml: String) -> String {
+        do {
+            _ = try parse(yaml)
+            return "no error"
+        } catch { return String(describing: error) }
+    }
+
+    func testReadsServerSettingsAndBackends() throws {
+        let c = try parse(
+            """
+            server:
+              page_size: 7
+              http: { port: 9123, allowed_origins: [https://app.example.com] }
+              stdio: { principal: { id: alice, tenant: acme, roles: [analyst], attributes: { region: EMEA } } }
+            backends:
+              hr: { kind: mock-hr }
+            """)
+        XCTAssertEqual(c.server.pageSize, 7)
+        XCTAssertEqual(c.server.http.port, 9123)
+        XCTAssertEqual(c.server.http.host, "127.0.0.1", "loopback by default")
+        XCTAssertEqual(c.server.stdioPrincipal, Principal(id: "alice", tenant: "acme", roles: ["analyst"], attributes: ["region": "EMEA"]))
+        XCTAssertEqual(c.backends.map(\.name), ["hr"])
+        XCTAssertEqual(c.backends.first?.kind, "mock-hr")
+    }
+
+    func testErrorsNameFileKeyPathAndReason() {
+        XCTAssertTrue(error("server:\n  page_sise: 3\n").hasPrefix("broker.yaml:2: server.page_sise: unknown key"))
+        XCTAssertEqual(error("server:\n  http:\n    port: fast\n"), #"broker.yaml:3: server.http.port: expected an integer, got "fast""#)
+        XCTAssertEqual(error("server:\n  http:\n    port: 70000\n"), "broker.yaml:3: server.http.port: must be between 0 and 65535, got 70000")
+        XCTAssertTrue(error("backends:\n  Bad_Name: { kind: x }\n").contains("backends.Bad_Name: backend names use lowercase"))
+        XCTAssertEqual(error("backends:\n  hr: {}\n"), "broker.yaml: backends.hr.kind: is required")
+        XCTAssertTrue(error("server:\n  tool_separator: '.'\n").contains("server.tool_separator: must be 1-4 characters"))
+        XCTAssertTrue(error("server: [1]\n").contains("server: expected a mapping"))
+        XCTAssertTrue(error("a: [\n").contains("not valid YAML"))
+    }
+
+    func testSecretsMustBeReferencesThatExist() throws {
+        let root = try ConfigNode.parse(yaml: "password: hunter2\ntoken: env:MCP_BROKER_TEST_UNSET_VAR\n", file: "b.yaml")
+        XCTAssertThrowsError(try root.secret("password")) { e in
+            XCTAssertEqual(String(describing: e), "b.yaml:1: password: inline secrets are refused; write env:NAME or file:/path and put the value there")
+        }
+        XCTAssertThrowsError(try root.secret("token")) { e in
+            XCTAssertEqual(String(describing: e), "b.yaml:2: token: environment variable MCP_BROKER_TEST_UNSET_VAR is not set (credential missing)")
+        }
+    }
+
+    func testSecretFilesRotateWithoutRestartAndNeverPrint() throws {
+        let path = NSTemporaryDirectory() + "mcp-broker-secret-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "first\n".write(toFile: path, atomically: true, encoding: .utf8)
+        guard let ref = SecretReference(parsing: "file:\(path)") else { return XCTFail() }
+        XCTAssertEqual(try ref.resolve().withValue { $0 }, "first")
+        try "second".write(toFile: path, atomically: true, encoding: .utf8)
+        let secret = try ref.resolve()
+        XCTAssertEqual(secret.withValue { $0 }, "second")
+        XCTAssertEqual("\(secret)", "<redacted>")
+        XCTAssertEqual(String(reflecting: secret), "<redacted>")
+        XCTAssertFalse(String(describing: Mirror(reflecting: secret).children.map(\.value)).contains("second"))
+        let encoded = try JSONEncoder().encode([secret])
+        XCTAssertEqual(String(decoding: encoded, as: UTF8.self), #"["<redacted>"]"#)
+        XCTAssertTrue(secret.constantTimeEquals(Secret("second")))
+        XCTAssertFalse(secret.constantTimeEquals(Secret("secon")))
+    }
+
+    func testDirectoryConfigMergesAndRefusesDuplicates() throws {
+        let dir = NSTemporaryDirectory() + "mcp-broker-cfg-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "server: { page_size: 9 }\nbackends:\n  hr: { kind: mock-hr }\n".write(toFile: dir + "/a.yaml", atomically: true, encoding: .utf8)
+        try "backends:\n  erp: { kind: mock-erp }\n".write(toFile: dir + "/b.yaml", atomically: true, encoding: .utf8)
+        let c = try BrokerConfiguration.load(path: dir)
+        XCTAssertEqual(c.backends.map(\.name), ["hr", "erp"])
+        XCTAssertEqual(c.server.pageSize, 9)
+        try "backends:\n  hr: { kind: mock-hr }\n".write(toFile: dir + "/c.yaml", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try BrokerConfiguration.load(path: dir)) { e in
+            XCTAssertTrue(String(describing: e).contains("backends.hr: backend 'hr' is defined twice"), "\(e)")
+        }
+    }
+
+    func testCatalogRefusesBadNamesAndRoutesByPrefix() throws {
+        let long = TestBackend(name: String(repeating: "x", count: 60))
+        XCTAssertThrowsError(try Catalog(backends: [long], separator: "__")) { e in
+            XCTAssertTrue(String(describing: e).contains("must match ^[a-zA-Z0-9_-]{1,64}$"), "\(e)")
+        }
+        XCTAssertThrowsError(try Catalog(backends: [TestBackend(name: "a"), TestBackend(name: "a")], separator: "__")) { e in
+            XCTAssertTrue(String(describing: e).contains("produced twice"), "\(e)")
+        }
+        let c = try Catalog(backends: [TestBackend(name: "a"), TestBackend(name: "b-c")], separator: "__")
+        XCTAssertEqual(c.tool(named: "b-c__echo")?.backendIndex, 1)
+        XCTAssertNil(c.tool(named: "b-c_echo"))
+        XCTAssertNil(c.tool(named: "__echo"))
+        XCTAssertFalse(Catalog.isValidToolName("erp.get_order"))
+        XCTAssertTrue(Catalog.isValidToolName("erp__get_order-2"))
+    }
+
+    func testUnknownKindIsAConfigError() throws {
+        let c = try parse("backends:\n  ldap: { kind: ldap }\n")
+        XCTAssertThrowsError(try Broker(configuration: c, registry: BackendRegistry(), logger: Logger(label: "t"))) { e in
+            XCTAssertTrue(String(describing: e).contains("backends.ldap.kind: unknown backend kind 'ldap'"), "\(e)")
+        }
+    }
+}

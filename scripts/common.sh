@@ -1,0 +1,38 @@
+# Shared helpers for the scripts (sourced, not run).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
+info() { printf '    %s\n' "$*" >&2; }
+
+# Installs what a fresh Debian machine lacks: Python packages for the MCP client (Swift is preinstalled).
+ensure_python_deps() {
+  if python3 -c 'import mcp, pytest' 2>/dev/null; then info "python deps present"; return; fi
+  step "Installing Python test/demo dependencies (official MCP SDK, pytest)"
+  python3 -m pip install --quiet --disable-pip-version-check -r "$ROOT/requirements-test.txt"
+}
+
+# Builds the broker (debug), printing SwiftPM's progress lines so a first build (minutes) shows it is moving.
+build_broker() {
+  step "Building mcp-broker (the first build compiles Hummingbird and friends: a few minutes)"
+  local start=$SECONDS
+  # pipefail makes a failed `swift build` fail this function; awk only thins out the [n/m] progress lines.
+  if ! (cd "$ROOT" && swift build "$@" 2>&1 | tee /tmp/mcp-broker-build.log \
+        | awk '/^\[[0-9]+\/[0-9]+\]/ { n++; if (n % 40 == 1) print "    " $0; next } /error:|Build complete|Compiling|Linking/ { print "    " $0 }'); then
+    echo "build failed; full log: /tmp/mcp-broker-build.log" >&2
+    return 1
+  fi
+  info "built in $((SECONDS - start)) s"
+}
+
+# Demo secrets: random per run, exported as the env vars the config references (never written to the config).
+export_demo_secrets() {
+  local erp hr
+  erp="$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)"
+  hr="$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)"
+  export ERP_PASSWORD="$erp" ERP_SYSTEM_PASSWORD="$erp" HR_API_KEY="$hr" HR_SYSTEM_API_KEY="$hr"
+}
+
+# GET a URL and print the body (no curl on a minimal Debian machine; Python is there).
+http_get() {
+  python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=3).read().decode())' "$1"
+}

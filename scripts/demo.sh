@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The complete local demo: builds mcp-broker, starts it over Streamable HTTP in front of the simulated ERP and
+# HR systems (two tenants, random per-run credentials), then drives EVERY tool with the official MCP Python
+# client, showing progress as it goes. The broker keeps running afterwards so you can point Claude Code at it;
+# Ctrl-C stops it. `scripts/demo.sh --once` exits after the client run (used by CI-style checks).
+source "$(dirname "$0")/common.sh"
+cd "$ROOT"
+ONCE=0; [ "${1:-}" = "--once" ] && ONCE=1
+PORT="${MCP_BROKER_PORT:-8080}"
+
+ensure_python_deps
+build_broker
+
+step "Checking the configuration"
+export_demo_secrets
+.build/debug/mcp-broker validate config/broker.yaml
+
+step "Starting mcp-broker on http://127.0.0.1:$PORT/mcp (logs: /tmp/mcp-broker-demo.log)"
+.build/debug/mcp-broker serve --config config/broker.yaml --port "$PORT" 2>/tmp/mcp-broker-demo.log &
+BROKER=$!
+trap 'kill $BROKER 2>/dev/null; wait $BROKER 2>/dev/null' EXIT
+for i in $(seq 1 100); do
+  if http_get "http://127.0.0.1:$PORT/livez" >/dev/null 2>&1; then break; fi
+  if ! kill -0 $BROKER 2>/dev/null; then echo "broker exited; see /tmp/mcp-broker-demo.log" >&2; tail -5 /tmp/mcp-broker-demo.log >&2; exit 1; fi
+  sleep 0.1
+done
+info "readiness: $(http_get "http://127.0.0.1:$PORT/readyz")"
+
+step "Driving every tool with the official MCP client"
+python3 scripts/demo_client.py "http://127.0.0.1:$PORT/mcp"
+
+if [ "$ONCE" -eq 1 ]; then exit 0; fi
+step "The broker is running at http://127.0.0.1:$PORT/mcp"
+info "Claude Code:  claude mcp add --transport http enterprise http://127.0.0.1:$PORT/mcp"
+info "Ctrl-C to stop."
+wait $BROKER

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Demo client: connects to mcp-broker with the official MCP Python SDK and calls every tool.
+
+Usage: demo_client.py URL        (Streamable HTTP, e.g. http://127.0.0.1:8080/mcp)
+Prints one line per call; exits 1 if any tool that should work did not.
+"""
+import asyncio
+import json
+import sys
+import uuid
+
+from mcp import Client
+from mcp.shared.exceptions import MCPError
+
+
+def first(items, key):
+    for item in items or []:
+        if item.get(key):
+            return item[key]
+    return None
+
+
+async def main(url: str) -> int:
+    failures = 0
+    async with Client(url, read_timeout_seconds=60) as c:
+        print(f"connected: {c.server_info.name} {c.server_info.version}, protocol {c.protocol_version}")
+        tools, cursor = [], None
+        while True:
+            page = await c.list_tools(cursor=cursor, cache_mode="refresh")
+            tools += page.tools
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        print(f"{len(tools)} tools: {', '.join(t.name for t in tools)}")
+
+        ctx = {}
+
+        async def call(name, args, progress=False):
+            nonlocal failures
+            seen = []
+
+            async def on_progress(done, total, message):
+                seen.append(done)
+                bar = int(20 * done / total) if total else 0
+                print(f"      progress {done:>7.0f}/{total or 0:<7.0f} [{'#' * bar}{'.' * (20 - bar)}] {message or ''}", flush=True)
+
+            r = await c.call_tool(name, args, progress_callback=on_progress if progress else None)
+            text = r.content[0].text if r.content else ""
+            status = "ERROR" if r.is_error else "ok"
+            print(f"  {status:5} {name} {json.dumps(args)[:70]}\n        -> {text[:150].replace(chr(10), ' | ')}")
+            if r.is_error:
+                failures += 1
+            return r.structured_content or {}
+
+        print("\nERP (simulated SAP-like system):")
+        s = await call("erp__search_suppliers", {"page_size": 3})
+        ctx["supplier"] = first(s.get("items"), "supplier_id")
+        await call("erp__get_supplier", {"supplier_id": ctx["supplier"]})
+        s = await call("erp__search_purchase_orders", {"status": "released", "page_size": 3})
+        ctx["po"] = first(s.get("items"), "po_number")
+        po = await call("erp__get_purchase_order", {"po_number": ctx["po"]})
+        s = await call("erp__search_invoices", {"status": "blocked", "page_size": 3})
+        ctx["invoice"] = first(s.get("items"), "invoice_id")
+        await call("erp__get_invoice", {"invoice_id": ctx["invoice"]})
+        inv = await call("erp__check_inventory", {"page_size": 3})
+        ctx["material"] = first(inv.get("items"), "material_id")
+        cc = await call("erp__list_cost_centers", {})
+        ctx["cost_center"] = first(cc.get("items") or cc.get("cost_centers"), "cost_center")
+        key = "demo-" + uuid.uuid4().hex[:12]
+        order = {"supplier_id": ctx["supplier"], "cost_center": ctx["cost_center"],
+                 "lines": [{"material_id": ctx["material"], "quantity": 5}], "idempotency_key": key}
+        a = await call("erp__create_purchase_order", order)
+        b = await call("erp__create_purchase_order", order)
+        print(f"        idempotency: same key twice -> {a.get('po_number')} and {b.get('po_number')}"
+              f" ({'one order' if a.get('po_number') == b.get('po_number') else 'TWO ORDERS: BUG'})")
+        await call("erp__approve_invoice", {"invoice_id": ctx["invoice"], "idempotency_key": "demo-" + uuid.uuid4().hex[:12]})
+        await call("erp__spend_report", {"from_date": "2025-07-01", "to_date": "2026-06-30", "group_by": "supplier", "top": 5}, progress=True)
+
+        print("\nHR (simulated Workday-like system):")
+        s = await call("hr__search_employees", {"department": "Engineering", "page_size": 3})
+        ctx["employee"] = first(s.get("items"), "employee_id")
+        e = await call("hr__get_employee", {"employee_id": ctx["employee"]})
+        await call("hr__get_org_chart", {"employee_id": (e.get("manager") or {}).get("employee_id") or ctx["employee"], "depth": 1})
+        await call("hr__list_departments", {})
+        await call("hr__get_leave_balance", {"employee_id": ctx["employee"]})
+        await call("hr__get_compensation", {"employee_id": ctx["employee"]})
+        await call("hr__request_leave", {"employee_id": ctx["employee"], "leave_type": "annual", "start_date": "2026-12-21",
+                                         "end_date": "2026-12-22", "idempotency_key": "demo-" + uuid.uuid4().hex[:12]})
+        await call("hr__headcount_report", {"group_by": "department"}, progress=True)
+
+        print("\nErrors the model can act on:")
+        r = await c.call_tool("erp__get_purchase_order", {"po_number": "4599999999"})
+        print(f"  isError={r.is_error}: {r.content[0].text}")
+        r = await c.call_tool("erp__get_purchase_order", {"po_number": "12"})
+        print(f"  isError={r.is_error}: {r.content[0].text}")
+        try:
+            await c.call_tool("crm__nothing", {})
+        except MCPError as err:
+            print(f"  protocol error {err.code}: {err}")
+
+        print("\nResources and prompts:")
+        res = await c.list_resources(cache_mode="refresh")
+        print(f"  {len(res.resources)} resources, e.g. {res.resources[0].uri}")
+        rr = await c.read_resource(res.resources[0].uri)
+        print(f"  read {res.resources[0].uri}: {rr.contents[0].text[:100]}...")
+        prompts = await c.list_prompts(cache_mode="refresh")
+        print(f"  {len(prompts.prompts)} prompts: {', '.join(p.name for p in prompts.prompts)}")
+        gp = await c.get_prompt("erp__summarize_open_purchase_orders", {"supplier_id": ctx["supplier"]})
+        print(f"  prompt text: {gp.messages[0].content.text[:160]}...")
+
+        called = {"erp__search_suppliers", "erp__get_supplier", "erp__search_purchase_orders", "erp__get_purchase_order",
+                  "erp__search_invoices", "erp__get_invoice", "erp__check_inventory", "erp__list_cost_centers",
+                  "erp__create_purchase_order", "erp__approve_invoice", "erp__spend_report", "hr__search_employees",
+                  "hr__get_employee", "hr__get_org_chart", "hr__list_departments", "hr__get_leave_balance",
+                  "hr__get_compensation", "hr__request_leave", "hr__headcount_report"}
+        missing = sorted({t.name for t in tools} - called)
+        if missing:
+            print(f"\ntools not exercised by this demo: {missing}")
+    print(f"\ndemo finished: {failures} unexpected tool errors")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8080/mcp")))
