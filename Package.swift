@@ -77,6 +77,7 @@ let package = Package(
             dependencies: ["BrokerBackendMockERP", "BrokerBackendMockHR", "BrokerCore", "SimulationKit"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "BrokerStdioTests", dependencies: ["BrokerStdio", "BrokerCore", "BrokerBackendMockHR"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BrokerHTTPTests",
             dependencies: [

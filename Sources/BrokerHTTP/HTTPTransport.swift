@@ -71,14 +71,10 @@ struct SessionSweeper: Service {
 
     func run() async throws {
         defer { sessions.removeAll() }
-        while !Task.isCancelledOrShuttingDown {
-            try? await Task.sleep(for: .seconds(30))
+        // The sleep ends at graceful shutdown too, so the sweeper never holds shutdown up.
+        while (try? await cancelWhenGracefulShutdown({ try await Task.sleep(for: .seconds(30)) })) != nil {
             let n = sessions.expireIdle()
             if n > 0 { logger.info("expired idle sessions", metadata: ["count": "\(n)"]) }
         }
     }
-}
-
-extension Task where Success == Never, Failure == Never {
-    static var isCancelledOrShuttingDown: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
 }

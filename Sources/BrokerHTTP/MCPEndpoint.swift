@@ -59,6 +59,11 @@ struct MCPEndpoint: Sendable {
         } catch {
             return Self.error(.badRequest, error, id: RPCMessage.salvageID(body.readableBytesView))
         }
+        // The 2026-07-28 probe: answer at once, before any session or version check, so `auto` clients fall back
+        // to initialize without waiting (404 + -32601 is how 2026 servers report an unknown method).
+        if case .request(let probe) = message, probe.method == "server/discover" {
+            return Self.error(.notFound, .methodNotFound(probe.method), id: probe.id)
+        }
         let principal = principal(for: request)
         let isInitialize: Bool
         if case .request(let r) = message, r.method == "initialize" { isInitialize = true } else { isInitialize = false }

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import BrokerCore
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import MCPCore
 
@@ -29,6 +32,8 @@ public struct StdioTransport: Sendable {
 
     /// Serves until the input reaches EOF.
     public func run(input: Int32 = 0, output: Int32 = 1) async {
+        // A client that closes its end must not kill the broker with SIGPIPE: writes then fail with EPIPE instead.
+        signal(SIGPIPE, SIG_IGN)
         let reader = LineReader(fd: input, maxLineBytes: Self.maxLineBytes)
         let writer = LineWriter(fd: output)
         let session = Session(id: nil, ownerID: principal.id)

@@ -17,6 +17,8 @@ public final class IdempotencyStore: Sendable {
         case replay(JSONValue)
         /// Seen with a different payload.
         case conflict
+        /// The same request is still being written by a concurrent caller: retry shortly.
+        case inProgress
     }
 
     private struct Entry {
@@ -29,15 +31,14 @@ public final class IdempotencyStore: Sendable {
 
     public init(capacity: Int = 100_000) { self.capacity = capacity }
 
-    /// Checks a key and, when new, reserves it so a concurrent duplicate sees `.conflict`-free `.replay` later.
+    /// Checks a key and, when new, reserves it: a concurrent duplicate sees `.inProgress` until the first
+    /// request records its result, and `.replay` after.
     public func begin(tenant: String, key: String, fingerprint: String) -> Lookup {
         let k = tenant + "\u{1F}" + key
         return state.withLock { s in
             if let e = s.entries[k] {
                 guard e.fingerprint == fingerprint else { return .conflict }
-                // A reservation without a result means the first request is still running: treat as conflict-free
-                // replay of "in progress" by asking the caller to retry.
-                return e.result.map { .replay($0) } ?? .conflict
+                return e.result.map { .replay($0) } ?? .inProgress
             }
             s.entries[k] = Entry(fingerprint: fingerprint, result: nil)
             s.order.append(k)

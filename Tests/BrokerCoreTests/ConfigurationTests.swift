@@ -39,7 +39,7 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(error("server:\n  http:\n    port: fast\n"), #"broker.yaml:3: server.http.port: expected an integer, got "fast""#)
         XCTAssertEqual(error("server:\n  http:\n    port: 70000\n"), "broker.yaml:3: server.http.port: must be between 0 and 65535, got 70000")
         XCTAssertTrue(error("backends:\n  Bad_Name: { kind: x }\n").contains("backends.Bad_Name: backend names use lowercase"))
-        XCTAssertEqual(error("backends:\n  hr: {}\n"), "broker.yaml: backends.hr.kind: is required")
+        XCTAssertEqual(error("backends:\n  hr: {}\n"), "broker.yaml:2: backends.hr.kind: is required")
         XCTAssertTrue(error("server:\n  tool_separator: '.'\n").contains("server.tool_separator: must be 1-4 characters"))
         XCTAssertTrue(error("server: [1]\n").contains("server: expected a mapping"))
         XCTAssertTrue(error("a: [\n").contains("not valid YAML"))

@@ -44,12 +44,17 @@ final class HTTPTransportTests: XCTestCase {
         let app = HTTPTransport.makeApplication(broker: broker, logger: logger) { port in portContinuation.yield(port) }
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let running = Task { try await group.run() }
-        defer { running.cancel() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { return XCTFail("server did not start") }
         guard let url = URL(string: "http://127.0.0.1:\(port)/mcp") else { return XCTFail("bad url") }
-        try await body(url)
+        do {
+            try await body(url)
+        } catch {
+            await group.triggerGracefulShutdown()
+            throw error
+        }
         await group.triggerGracefulShutdown()
+        _ = try? await running.value
     }
 
     func send(_ url: URL, method: String = "POST", body: String? = nil, headers: [String: String] = [:]) async throws -> Reply {

@@ -38,10 +38,11 @@ extension MCPServer {
             return .success(["contents": .array(contents.map(\.json))])
         } catch let error as BrokerError {
             if error.code == .notFound { return .failure(.resourceNotFound(uri)) }
-            context.logger.notice("resource read failed", metadata: ["outcome": .string(error.code.rawValue), "detail": .string(error.detail ?? "-")])
+            context.logger.notice("resource read failed", metadata: ["outcome": .string(error.code.rawValue)])
+            if let detail = error.detail { context.logger.debug("resource read failure detail", metadata: ["detail": .string(detail)]) }
             return .failure(RPCError(code: RPCErrorCode.internalError, message: "\(error.message) (correlation id \(context.correlationID))"))
         } catch {
-            context.logger.error("resource read crashed", metadata: ["error": .string(String(reflecting: error))])
+            context.logger.error("resource read crashed", metadata: ["error_type": .string(String(describing: type(of: error)))])
             return .failure(.internalError(correlationID: context.correlationID))
         }
     }
@@ -71,7 +72,7 @@ extension MCPServer {
             if error.code == .invalidArguments || error.code == .notFound { return .failure(.invalidParams(error.message)) }
             return .failure(RPCError(code: RPCErrorCode.internalError, message: "\(error.message) (correlation id \(context.correlationID))"))
         } catch {
-            context.logger.error("prompt failed", metadata: ["error": .string(String(reflecting: error))])
+            context.logger.error("prompt failed", metadata: ["error_type": .string(String(describing: type(of: error)))])
             return .failure(.internalError(correlationID: context.correlationID))
         }
     }

@@ -52,17 +52,15 @@ extension MCPServer {
             return .success(CallToolResult(content: content, structuredContent: output.structured).json)
         } catch let error as BrokerError {
             context.logger.notice(
-                "tool call failed",
-                metadata: [
-                    "outcome": .string(error.code.rawValue), "duration_ms": "\(Self.ms(since: started))",
-                    "detail": .string(error.detail ?? "-"),
-                ])
+                "tool call failed", metadata: ["outcome": .string(error.code.rawValue), "duration_ms": "\(Self.ms(since: started))"])
+            // Native backend detail can be verbose or sensitive: debug level only, never to the client.
+            if let detail = error.detail { context.logger.debug("tool call failure detail", metadata: ["detail": .string(detail)]) }
             return .success(Self.errorResult(error, correlationID: correlationID))
         } catch is CancellationError {
             return .success(Self.errorResult(.cancelled, correlationID: correlationID))
         } catch {
             // A non-BrokerError is a bug in a backend: log it, tell the client only the correlation id.
-            context.logger.error("tool call crashed", metadata: ["error": .string(String(reflecting: error)), "duration_ms": "\(Self.ms(since: started))"])
+            context.logger.error("tool call crashed", metadata: ["error_type": .string(String(describing: type(of: error))), "duration_ms": "\(Self.ms(since: started))"])
             return .success(
                 Self.errorResult(BrokerError(.internal, "The broker hit an internal error while running \(name)."), correlationID: correlationID))
         }
