@@ -53,7 +53,7 @@ async def main(url: str) -> int:
             return r.structured_content or {}
 
         print("\nERP (simulated SAP-like system):")
-        s = await call("erp__search_suppliers", {"page_size": 3})
+        s = await call("erp__search_suppliers", {"status": "active", "page_size": 3})
         ctx["supplier"] = first(s.get("items"), "supplier_id")
         await call("erp__get_supplier", {"supplier_id": ctx["supplier"]})
         s = await call("erp__search_purchase_orders", {"status": "released", "page_size": 3})
