@@ -13,16 +13,28 @@ import UnixSignals
 ///
 /// This is the only module that imports Hummingbird; backends never see it.
 public enum HTTPTransport {
-    /// Builds the application.
+    /// Builds the application and its helper services.
     /// - Parameters:
     ///   - broker: the assembled broker.
     ///   - logger: the transport's logger.
     ///   - onServerRunning: called with the bound port once listening (port 0 picks a free one: tests).
-    public static func makeApplication(
+    /// The services to run, in order: the application, then a closer for server-initiated SSE streams.
+    ///
+    /// A ServiceGroup shuts services down in reverse order, so the closer ends the never-ending GET streams
+    /// first and the HTTP server's graceful shutdown then only waits for real in-flight calls.
+    public static func makeServices(
         broker: Broker, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) -> [any Service] {
         let settings = broker.server.settings.http
         let sessions = SessionTable(maxSessions: settings.maxSessions, idleTimeout: .seconds(settings.sessionIdleTimeoutSeconds))
+        let app = makeApplication(broker: broker, sessions: sessions, logger: logger, onServerRunning: onServerRunning)
+        return [app, StreamCloser(sessions: sessions)]
+    }
+
+    static func makeApplication(
+        broker: Broker, sessions: SessionTable, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void
+    ) -> some ApplicationProtocol {
+        let settings = broker.server.settings.http
         let endpoint = MCPEndpoint(server: broker.server, settings: settings, sessions: sessions, logger: logger)
         let router = Router()
         router.on(RouterPath(settings.path), method: .post) { request, context in await endpoint.post(request, context: context) }
@@ -53,8 +65,11 @@ public enum HTTPTransport {
 
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully (in-flight calls finish within their deadlines).
     public static func serve(broker: Broker, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void) async throws {
-        let app = makeApplication(broker: broker, logger: logger, onServerRunning: onServerRunning)
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        let group = ServiceGroup(
+            configuration: .init(
+                services: makeServices(broker: broker, logger: logger, onServerRunning: onServerRunning),
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 
     static func json(_ status: HTTPResponse.Status, _ value: JSONValue) -> Response {
@@ -76,5 +91,15 @@ struct SessionSweeper: Service {
             let n = sessions.expireIdle()
             if n > 0 { logger.info("expired idle sessions", metadata: ["count": "\(n)"]) }
         }
+    }
+}
+
+/// Ends the server-initiated GET streams when graceful shutdown begins.
+struct StreamCloser: Service {
+    let sessions: SessionTable
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        sessions.closeStreams()
     }
 }

@@ -128,8 +128,8 @@ struct MCPEndpoint: Sendable {
         }
         guard let id = session.id else { return Self.error(.badRequest, .invalidRequest("missing Mcp-Session-Id")) }
         let (events, continuation) = AsyncStream<ByteBuffer>.makeStream()
-        guard sessions.attachStream(id, continuation) else {
-            return Self.error(.conflict, .invalidRequest("a GET stream is already open for this session"))
+        guard let generation = sessions.attachStream(id, continuation) else {
+            return Self.error(.notFound, .invalidRequest("session not found; initialize a new session"))
         }
         let table = sessions
         // Comment lines keep proxies from closing an idle stream; they end with the session.
@@ -141,7 +141,7 @@ struct MCPEndpoint: Sendable {
         }
         continuation.onTermination = { _ in
             keepAlive.cancel()
-            table.detachStream(id)
+            table.detachStream(id, generation: generation)
         }
         var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         headers[MCPHeader.sessionID] = id

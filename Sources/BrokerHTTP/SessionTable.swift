@@ -14,8 +14,9 @@ import Synchronization
 final class SessionTable: Sendable {
     struct Entry: Sendable {
         let session: Session
-        /// The standalone GET stream, when one is open (at most one per session).
+        /// The standalone GET stream, when one is open (at most one per session), with its generation number.
         var stream: AsyncStream<ByteBuffer>.Continuation?
+        var streamGeneration: UInt64 = 0
     }
 
     private let entries = Mutex<[String: Entry]>([:])
@@ -62,19 +63,41 @@ final class SessionTable: Sendable {
         return true
     }
 
-    /// Attaches the GET stream; `false` when one is already open.
-    func attachStream(_ id: String, _ continuation: AsyncStream<ByteBuffer>.Continuation) -> Bool {
-        entries.withLock { e in
-            guard var entry = e[id], entry.stream == nil else { return false }
+    /// Attaches the GET stream, replacing (and ending) an earlier one: a client that lost its connection
+    /// reconnects at once, instead of waiting until a write on the dead stream fails. Each message still goes
+    /// to exactly one stream. Returns the stream's generation, or `nil` when the session is gone.
+    func attachStream(_ id: String, _ continuation: AsyncStream<ByteBuffer>.Continuation) -> UInt64? {
+        let result: (UInt64, AsyncStream<ByteBuffer>.Continuation?)? = entries.withLock { e in
+            guard var entry = e[id] else { return nil }
+            let old = entry.stream
             entry.stream = continuation
+            entry.streamGeneration &+= 1
             e[id] = entry
-            return true
+            return (entry.streamGeneration, old)
+        }
+        guard let (generation, old) = result else { return nil }
+        old?.finish()
+        return generation
+    }
+
+    /// Detaches a GET stream that ended, unless a newer one has replaced it.
+    func detachStream(_ id: String, generation: UInt64) {
+        entries.withLock { e in
+            if e[id]?.streamGeneration == generation { e[id]?.stream = nil }
         }
     }
 
-    /// Detaches the GET stream when the client goes away.
-    func detachStream(_ id: String) {
-        entries.withLock { e in e[id]?.stream = nil }
+    /// Ends every GET stream (graceful shutdown begins: the server must not wait on never-ending responses).
+    func closeStreams() {
+        let streams: [AsyncStream<ByteBuffer>.Continuation] = entries.withLock { e in
+            var out: [AsyncStream<ByteBuffer>.Continuation] = []
+            for (k, v) in e {
+                if let s = v.stream { out.append(s) }
+                e[k]?.stream = nil
+            }
+            return out
+        }
+        for s in streams { s.finish() }
     }
 
     /// Ends every session idle for longer than the timeout; returns how many.

@@ -55,12 +55,13 @@ public struct StdioTransport: Sendable {
                         writer.send(RPCEncoding.error(id: RPCMessage.salvageID(bytes), error))
                         continue
                     }
-                    if case .request = message {
+                    if case .request(let request) = message {
+                        // Started (and registered for cancellation) here, in read order, before the next line.
+                        let task = server.start(request, session: session, principal: principal) { n in
+                            writer.send(RPCEncoding.notification(n))
+                        }
                         group.addTask {
-                            let reply = await server.process(message, session: session, principal: principal) { n in
-                                writer.send(RPCEncoding.notification(n))
-                            }
-                            if let reply { writer.send(reply) }
+                            if let reply = await task.value { writer.send(reply) }
                         }
                     } else {
                         _ = await server.process(message, session: session, principal: principal, notify: nil)

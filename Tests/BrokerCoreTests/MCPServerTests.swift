@@ -122,6 +122,20 @@ final class MCPServerTests: XCTestCase {
         XCTAssertLessThan(ContinuousClock.now - start, .seconds(1))
     }
 
+    func testCancelArrivingRightBehindItsRequestIsHonoured() async throws {
+        let server = try makeServer(backends: [TestBackend(name: "a")])
+        let s = await initialized(server)
+        for i in 0..<20 {
+            let id = RequestID.string("r\(i)")
+            let task = server.start(
+                RPCRequest(id: id, method: "tools/call", params: ["name": "a__slow", "arguments": ["steps": 5, "delay_ms": 20]]),
+                session: s, principal: principal, notify: nil)
+            _ = await server.process(.notification(RPCNotification(method: "notifications/cancelled", params: ["requestId": id.json])), session: s, principal: principal, notify: nil)
+            let reply = await task.value
+            XCTAssertNil(reply, "request \(i) was cancelled before its task ran; it must get no response")
+        }
+    }
+
     func testResourcesPromptsAndLogging() async throws {
         let server = try makeServer(backends: [TestBackend(name: "a")])
         let s = await initialized(server)

@@ -41,8 +41,8 @@ final class HTTPTransportTests: XCTestCase {
         let logger = Logger(label: "http-test")
         let broker = try Broker(configuration: configuration, registry: registry, logger: logger)
         let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        let app = HTTPTransport.makeApplication(broker: broker, logger: logger) { port in portContinuation.yield(port) }
-        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let services = HTTPTransport.makeServices(broker: broker, logger: logger) { port in portContinuation.yield(port) }
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         let running = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { return XCTFail("server did not start") }

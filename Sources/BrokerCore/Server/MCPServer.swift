@@ -45,15 +45,27 @@ public final class MCPServer: Sendable {
         case .response:
             return nil
         case .request(let request):
-            let task = Task { await self.dispatch(request, session: session, principal: principal, notify: notify) }
-            session.begin(request.id, cancel: { task.cancel() })
-            let reply = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+            let task = start(request, session: session, principal: principal, notify: notify)
+            return await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+        }
+    }
+
+    /// Starts one request in its own task and registers it for cancellation before returning, so a
+    /// `notifications/cancelled` read right after it always finds it. The task yields the encoded response, or
+    /// `nil` when the request was cancelled.
+    public func start(_ request: RPCRequest, session: Session, principal: Principal, notify: NotificationSink?) -> Task<[UInt8]?, Never> {
+        session.touch()
+        session.begin(request.id)
+        let task = Task { () -> [UInt8]? in
+            let reply = await self.dispatch(request, session: session, principal: principal, notify: notify)
             if session.end(request.id) { return nil }
             switch reply {
             case .success(let result): return RPCEncoding.result(id: request.id, result)
             case .failure(let error): return RPCEncoding.error(id: request.id, error)
             }
         }
+        session.attach(request.id) { task.cancel() }
+        return task
     }
 
     func handleNotification(_ n: RPCNotification, session: Session) {

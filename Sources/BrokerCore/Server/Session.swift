@@ -20,7 +20,8 @@ public final class Session: Sendable {
         var clientName: String?
         var clientCapabilities: JSONValue = .object([:])
         var logLevel: LogLevel?
-        var inflight: [RequestID: @Sendable () -> Void] = [:]
+        // A begun request maps to nil until its task exists (see `begin`).
+        var inflight: [RequestID: (@Sendable () -> Void)?] = [:]
         var cancelled: Set<RequestID> = []
         var lastUsed: ContinuousClock.Instant = .now
     }
@@ -46,9 +47,24 @@ public final class Session: Sendable {
     /// Records activity.
     public func touch() { state.withLock { $0.lastUsed = .now } }
 
-    /// Registers a running request so it can be cancelled.
-    func begin(_ id: RequestID, cancel: @escaping @Sendable () -> Void) {
-        state.withLock { $0.inflight[id] = cancel }
+    /// Registers a request id before its task exists, so a cancellation that arrives right behind the request
+    /// (the next line on stdio) is not lost.
+    func begin(_ id: RequestID) {
+        state.withLock { s in
+            s.inflight[id] = .some(nil)
+            s.cancelled.remove(id)
+        }
+    }
+
+    /// Attaches the way to cancel a begun request; cancels at once if the cancellation already arrived.
+    func attach(_ id: RequestID, cancel: @escaping @Sendable () -> Void) {
+        let cancelNow: Bool = state.withLock { s in
+            guard s.inflight[id] != nil else { return false }
+            if s.cancelled.contains(id) { return true }
+            s.inflight[id] = .some(cancel)
+            return false
+        }
+        if cancelNow { cancel() }
     }
 
     /// Unregisters a request; returns `true` if it was cancelled meanwhile (its response must not be sent).
@@ -62,9 +78,9 @@ public final class Session: Sendable {
     /// Handles `notifications/cancelled`; unknown or finished ids are ignored (races are normal).
     func cancel(_ id: RequestID) {
         let action: (@Sendable () -> Void)? = state.withLock { s in
-            guard let c = s.inflight[id] else { return nil }
+            guard let entry = s.inflight[id] else { return nil }
             s.cancelled.insert(id)
-            return c
+            return entry
         }
         action?()
     }
@@ -73,7 +89,7 @@ public final class Session: Sendable {
     public func cancelAll() {
         let actions = state.withLock { s in
             s.cancelled.formUnion(s.inflight.keys)
-            return Array(s.inflight.values)
+            return s.inflight.values.compactMap { $0 }
         }
         for a in actions { a() }
     }
