@@ -12,7 +12,7 @@ set +e
 swift test --skip-build 2>&1 | tee /tmp/mcp-broker-swift-test.log | grep -E "error:|failed|Executed|Test run with"
 swift_rc=${PIPESTATUS[0]}
 set -e
-swift_summary=$(grep -E "Executed [0-9]+ tests?" /tmp/mcp-broker-swift-test.log | tail -1)
+swift_summary=$( { grep -E "Executed [0-9]+ tests?" /tmp/mcp-broker-swift-test.log || true; } | tail -1)
 swift_total=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$swift_summary")
 swift_failed=$(sed -E 's/.*with ([0-9]+) failures?.*/\1/' <<<"$swift_summary")
 swift_total=${swift_total:-0}; swift_failed=${swift_failed:-0}
@@ -23,8 +23,10 @@ set +e
 MCP_BROKER_BIN="$ROOT/.build/debug/mcp-broker" python3 -m pytest -q -p no:cacheprovider Tests/e2e 2>&1 | tee /tmp/mcp-broker-e2e.log
 py_rc=${PIPESTATUS[0]}
 set -e
-py_passed=$(grep -oE '[0-9]+ passed' /tmp/mcp-broker-e2e.log | tail -1 | grep -oE '[0-9]+' || echo 0)
-py_failed=$(grep -oE '[0-9]+ (failed|error)' /tmp/mcp-broker-e2e.log | awk '{s+=$1} END {print s+0}')
+# (grep finds nothing on a clean run: `|| true` keeps pipefail + set -e from ending the script there.)
+py_passed=$( { grep -oE '[0-9]+ passed' /tmp/mcp-broker-e2e.log || true; } | tail -1 | grep -oE '[0-9]+' || true)
+py_failed=$( { grep -oE '[0-9]+ (failed|errors?)' /tmp/mcp-broker-e2e.log || true; } | awk '{s+=$1} END {print s+0}')
+py_passed=${py_passed:-0}
 if [ "$py_rc" -ne 0 ] && [ "$py_failed" -eq 0 ]; then py_failed=1; fi
 
 passed=$(( swift_total - swift_failed + py_passed ))
