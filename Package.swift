@@ -47,6 +47,14 @@ let package = Package(
         .target(name: "SimulationKit", dependencies: ["MCPCore"], swiftSettings: swiftSettings),
         .target(name: "BrokerBackendMockERP", dependencies: ["BrokerCore", "SimulationKit"], swiftSettings: swiftSettings),
         .target(name: "BrokerBackendMockHR", dependencies: ["BrokerCore", "SimulationKit"], swiftSettings: swiftSettings),
+        // C libraries from Debian -dev packages; only the Postgres backend target can see them.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CPGQuery", providers: [.apt(["libpg-query-dev"])]),
+        .target(
+            name: "BrokerBackendPostgres",
+            dependencies: ["BrokerCore", "CLibPQ", "CPGQuery", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "BrokerHTTP",
             dependencies: [
@@ -63,7 +71,7 @@ let package = Package(
             name: "BrokerServer",
             dependencies: [
                 "BrokerCore", "BrokerHTTP", "BrokerStdio",
-                "BrokerBackendMockERP", "BrokerBackendMockHR",
+                "BrokerBackendMockERP", "BrokerBackendMockHR", "BrokerBackendPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -77,6 +85,8 @@ let package = Package(
             dependencies: ["BrokerBackendMockERP", "BrokerBackendMockHR", "BrokerCore", "SimulationKit"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "BrokerBackendPostgresTests", dependencies: ["BrokerBackendPostgres", "BrokerCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BrokerStdioTests", dependencies: ["BrokerStdio", "BrokerCore", "BrokerBackendMockHR"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BrokerHTTPTests",

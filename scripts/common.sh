@@ -36,3 +36,11 @@ export_demo_secrets() {
 http_get() {
   python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=3).read().decode())' "$1"
 }
+
+# Starts the private PostgreSQL cluster with the demo warehouse (installing PostgreSQL, libpq-dev and
+# libpg-query-dev with apt when missing: the build needs the last two) and exports its credentials.
+start_warehouse() {
+  "$ROOT/scripts/pg.sh" start
+  # shellcheck disable=SC1091
+  source "$ROOT/.run/pg/credentials.env"
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The complete local demo: builds mcp-broker, starts it over Streamable HTTP in front of the simulated ERP and
-# HR systems (two tenants, random per-run credentials), then drives EVERY tool with the official MCP Python
+# HR systems and the PostgreSQL warehouse (two tenants, random per-run credentials), then drives EVERY tool with the official MCP Python
 # client, showing progress as it goes. The broker keeps running afterwards so you can point Claude Code at it;
 # Ctrl-C stops it. `scripts/demo.sh --once` exits after the client run (used by CI-style checks).
 source "$(dirname "$0")/common.sh"
@@ -9,6 +9,7 @@ ONCE=0; [ "${1:-}" = "--once" ] && ONCE=1
 PORT="${MCP_BROKER_PORT:-8080}"
 
 ensure_python_deps
+start_warehouse
 build_broker
 
 step "Checking the configuration"

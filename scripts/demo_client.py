@@ -88,6 +88,24 @@ async def main(url: str) -> int:
                                          "end_date": "2026-12-22", "idempotency_key": "demo-" + uuid.uuid4().hex[:12]})
         await call("hr__headcount_report", {"group_by": "department"}, progress=True)
 
+        print("\nWarehouse (PostgreSQL through libpq; row-level security per tenant):")
+        await call("warehouse__describe", {})
+        await call("warehouse__describe", {"table": "orders"})
+        await call("warehouse__revenue_by_month", {"region": "EMEA", "from_date": "2025-01-01", "to_date": "2025-07-01"})
+        top = await call("warehouse__top_customers", {"from_date": "2025-01-01", "to_date": "2026-01-01", "limit": 5})
+        customer = (top.get("rows") or [[1]])[0][0]
+        await call("warehouse__orders_by_status", {"from_date": "2025-01-01", "to_date": "2025-12-31"})
+        await call("warehouse__customer_orders", {"customer_id": customer})
+        big = await call("warehouse__run_sql", {"sql": "SELECT order_id, order_date, total FROM analytics.orders ORDER BY order_id"})
+        if big.get("next_cursor"):
+            await call("warehouse__run_sql", {"cursor": big["next_cursor"]})
+        await call("warehouse__run_sql", {"sql": "WITH q AS (SELECT c.region, date_trunc('quarter', o.order_date)::date AS quarter, "
+                                                 "sum(o.total) AS revenue FROM analytics.orders o JOIN analytics.customers c USING (customer_id) "
+                                                 "WHERE o.order_date >= '2025-01-01' GROUP BY 1, 2) SELECT region, quarter, revenue, "
+                                                 "rank() OVER (PARTITION BY quarter ORDER BY revenue DESC) AS rank FROM q ORDER BY quarter, rank"})
+        r = await c.call_tool("warehouse__run_sql", {"sql": "COMMIT; DELETE FROM analytics.orders"})
+        print(f"  refused (as it must be): {r.content[0].text}")
+
         print("\nErrors the model can act on:")
         r = await c.call_tool("erp__get_purchase_order", {"po_number": "4599999999"})
         print(f"  isError={r.is_error}: {r.content[0].text}")
@@ -112,7 +130,9 @@ async def main(url: str) -> int:
                   "erp__search_invoices", "erp__get_invoice", "erp__check_inventory", "erp__list_cost_centers",
                   "erp__create_purchase_order", "erp__approve_invoice", "erp__spend_report", "hr__search_employees",
                   "hr__get_employee", "hr__get_org_chart", "hr__list_departments", "hr__get_leave_balance",
-                  "hr__get_compensation", "hr__request_leave", "hr__headcount_report"}
+                  "hr__get_compensation", "hr__request_leave", "hr__headcount_report", "warehouse__describe",
+                  "warehouse__revenue_by_month", "warehouse__top_customers", "warehouse__orders_by_status",
+                  "warehouse__customer_orders", "warehouse__run_sql"}
         missing = sorted({t.name for t in tools} - called)
         if missing:
             print(f"\ntools not exercised by this demo: {missing}")

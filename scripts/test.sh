@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test: Swift unit + in-process HTTP tests, then the end-to-end suite that drives the real
+# Runs every test against real services: starts the private PostgreSQL warehouse (scripts/pg.sh), then Swift
+# unit, integration (libpq against the real database) and in-process HTTP tests, then the end-to-end suite that drives the real
 # mcp-broker binary with the official Python MCP SDK over stdio and HTTP. Prints a final
 # "N passed, N failed" line and exits non-zero on any failure.
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 ensure_python_deps
+start_warehouse
 build_broker --build-tests
 
 step "Swift tests (XCTest)"

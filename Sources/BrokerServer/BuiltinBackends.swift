@@ -2,6 +2,7 @@
 
 import BrokerBackendMockERP
 import BrokerBackendMockHR
+import BrokerBackendPostgres
 import BrokerCore
 
 /// The backend kinds compiled into this binary. Adding a kind: one folder under Sources/, one target in
@@ -11,6 +12,7 @@ enum BuiltinBackends {
         var r = BackendRegistry()
         r.register(MockERP.kind)
         r.register(MockHR.kind)
+        r.register(Postgres.kind)
         return r
     }
 }

@@ -323,7 +323,7 @@ class SDKContract:
                     break
         assert len(uris) == len(set(uris))
         assert {"broker://erp/reference/po-status-codes", "broker://hr/reference/departments"} <= set(uris), uris
-        assert all(u.startswith(("broker://erp/", "broker://hr/")) for u in uris)
+        assert all(u.startswith(("broker://erp/", "broker://hr/", "broker://warehouse/")) for u in uris)
 
     async def test_resource_templates_list(self, mcp: Connected) -> None:
         templates: list[str] = []

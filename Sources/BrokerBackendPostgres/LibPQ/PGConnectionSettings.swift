@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import BrokerCore
+
+/// Where and how to connect (the password is a reference, resolved at each connect so rotation needs no restart).
+struct PGConnectionSettings: Sendable {
+    /// Server host name or address.
+    var host: String
+    /// Server TCP port.
+    var port: Int
+    /// Database name.
+    var database: String
+    /// Login role.
+    var user: String
+    /// Where the password lives; `nil` for password-less authentication.
+    var password: SecretReference?
+    /// libpq `sslmode` (disable, allow, prefer, require, verify-ca, verify-full).
+    var sslMode: String = "prefer"
+    /// Upper bound on the whole connection handshake (TCP, TLS, authentication, startup).
+    var connectTimeout: Duration = .seconds(5)
+    /// Reported to the server as `application_name` (visible in `pg_stat_activity`).
+    var applicationName = "mcp-broker"
+
+    /// Creates settings; the defaults match the brief (sslmode prefer, 5 s connect timeout).
+    init(
+        host: String, port: Int, database: String, user: String, password: SecretReference?,
+        sslMode: String = "prefer", connectTimeout: Duration = .seconds(5), applicationName: String = "mcp-broker"
+    ) {
+        self.host = host
+        self.port = port
+        self.database = database
+        self.user = user
+        self.password = password
+        self.sslMode = sslMode
+        self.connectTimeout = connectTimeout
+        self.applicationName = applicationName
+    }
+}
+
+/// One result column: its name and the PostgreSQL type OID (for JSON mapping by the caller).
+struct PGColumn: Sendable, Equatable {
+    /// Column name as reported by the server.
+    let name: String
+    /// `pg_type` OID of the column.
+    let typeOID: UInt32
+}
+
+/// Rows in libpq text format (NULL = nil), with caps applied while reading.
+struct PGRowSet: Sendable {
+    /// The result's columns, in order.
+    var columns: [PGColumn]
+    /// The rows read, each with one optional text cell per column.
+    var rows: [[String?]]
+    /// Whether the server had more rows than the row or byte cap allowed (the rest were not read).
+    var truncated: Bool
+    /// Total bytes of cell text in `rows`.
+    var byteCount: Int
+}
