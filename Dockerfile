@@ -1,6 +1,8 @@
 # mcp-broker container image. Build stage uses the Swift 6.3 toolchain image on Debian 12; the runtime stage is
-# bookworm-slim with only what the binary links (glibc, libstdc++; libpq5/libcurl4 arrive with those backends).
+# bookworm-slim with only what the binary links: glibc, libstdc++, libpq5 and libpg_query (the SQL gate's parser).
 FROM swift:6.3-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev libpg-query-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
@@ -8,7 +10,7 @@ RUN swift build -c release --static-swift-stdlib --product mcp-broker \
     && strip .build/release/mcp-broker
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates libpq5 libpg-query1504.0 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 broker
 COPY --from=build /src/.build/release/mcp-broker /usr/local/bin/mcp-broker

@@ -44,6 +44,11 @@ public final class Catalog: Sendable {
     public let prompts: [CatalogPrompt]
     public let resources: [Resource]
     public let resourceTemplates: [ResourceTemplate]
+    /// The list entries, built once (lists are served on every session's first requests).
+    let toolListEntries: [JSONValue]
+    let promptListEntries: [JSONValue]
+    let resourceListEntries: [JSONValue]
+    let templateListEntries: [JSONValue]
     private let backendIndex: [String: Int]
     private let toolTables: [[String: Int]]
     private let promptTable: [String: Int]
@@ -120,6 +125,10 @@ public final class Catalog: Sendable {
         self.promptTable = promptTable
         self.resources = resources
         self.resourceTemplates = templates
+        self.toolListEntries = all.map(\.listEntry)
+        self.promptListEntries = prompts.map(\.listEntry)
+        self.resourceListEntries = resources.map(\.json)
+        self.templateListEntries = templates.map(\.json)
     }
 
     /// Finds a tool by its full name.

@@ -5,16 +5,16 @@ import MCPCore
 
 extension MCPServer {
     func listResources(_ params: [String: JSONValue]) -> Result<JSONValue, RPCError> {
-        ListCursor.page(catalog.resources.map(\.json), key: "resources", list: "resources", params: params, pageSize: settings.pageSize)
+        ListCursor.page(catalog.resourceListEntries, key: "resources", list: "resources", params: params, pageSize: settings.pageSize)
     }
 
     func listResourceTemplates(_ params: [String: JSONValue]) -> Result<JSONValue, RPCError> {
         ListCursor.page(
-            catalog.resourceTemplates.map(\.json), key: "resourceTemplates", list: "templates", params: params, pageSize: settings.pageSize)
+            catalog.templateListEntries, key: "resourceTemplates", list: "templates", params: params, pageSize: settings.pageSize)
     }
 
     func listPrompts(_ params: [String: JSONValue]) -> Result<JSONValue, RPCError> {
-        ListCursor.page(catalog.prompts.map(\.listEntry), key: "prompts", list: "prompts", params: params, pageSize: settings.pageSize)
+        ListCursor.page(catalog.promptListEntries, key: "prompts", list: "prompts", params: params, pageSize: settings.pageSize)
     }
 
     func context(for principal: Principal, backend: String) -> CallContext {

@@ -6,7 +6,7 @@ import Synchronization
 
 extension MCPServer {
     func listTools(_ params: [String: JSONValue]) -> Result<JSONValue, RPCError> {
-        ListCursor.page(catalog.tools.map(\.listEntry), key: "tools", list: "tools", params: params, pageSize: settings.pageSize)
+        ListCursor.page(catalog.toolListEntries, key: "tools", list: "tools", params: params, pageSize: settings.pageSize)
     }
 
     func callTool(_ request: RPCRequest, session: Session, principal: Principal, notify: NotificationSink?) async -> Result<JSONValue, RPCError> {
