@@ -20,7 +20,8 @@ let package = Package(
     name: "mcp-broker",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "mcp-broker", targets: ["BrokerServer"])
+        .executable(name: "mcp-broker", targets: ["BrokerServer"]),
+        .executable(name: "crm-demo", targets: ["CRMDemo"]),
     ],
     dependencies: [
         // ConfigurationSupport is off: our config is strict YAML (unknown keys refused), read through Yams.
@@ -31,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // External loading off: documents are local files, and the trait makes the build notably slower.
+        .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0", traits: []),
     ],
     targets: [
         .target(name: "MCPCore", swiftSettings: swiftSettings),
@@ -55,6 +58,31 @@ let package = Package(
             dependencies: ["BrokerCore", "CLibPQ", "CPGQuery", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        .systemLibrary(name: "CLibCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Typed, non-variadic wrappers: curl_easy_setopt/getinfo are C-variadic and not callable from Swift.
+        .target(name: "CCurlShim", dependencies: ["CLibCurl"]),
+        .target(
+            name: "BrokerBackendREST",
+            dependencies: [
+                "BrokerCore", "CLibCurl", "CCurlShim",
+                .product(name: "OpenAPIKit30", package: "OpenAPIKit"),
+                .product(name: "OpenAPIKit", package: "OpenAPIKit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The demo CRM REST API: a separate product the README demo and the REST integration tests talk to.
+        .executableTarget(
+            name: "CRMDemo",
+            dependencies: [
+                "MCPCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "BrokerHTTP",
             dependencies: [
@@ -71,7 +99,7 @@ let package = Package(
             name: "BrokerServer",
             dependencies: [
                 "BrokerCore", "BrokerHTTP", "BrokerStdio",
-                "BrokerBackendMockERP", "BrokerBackendMockHR", "BrokerBackendPostgres",
+                "BrokerBackendMockERP", "BrokerBackendMockHR", "BrokerBackendPostgres", "BrokerBackendREST",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -87,6 +115,8 @@ let package = Package(
         ),
         .testTarget(
             name: "BrokerBackendPostgresTests", dependencies: ["BrokerBackendPostgres", "BrokerCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BrokerBackendRESTTests", dependencies: ["BrokerBackendREST", "BrokerCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BrokerStdioTests", dependencies: ["BrokerStdio", "BrokerCore", "BrokerBackendMockHR"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BrokerHTTPTests",

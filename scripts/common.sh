@@ -44,3 +44,10 @@ start_warehouse() {
   # shellcheck disable=SC1091
   source "$ROOT/.run/pg/credentials.env"
 }
+
+# Starts the demo CRM REST service (built with the broker) on 127.0.0.1:18931 and exports its credentials.
+start_crm() {
+  "$ROOT/scripts/crm.sh" start
+  # shellcheck disable=SC1091
+  source "$ROOT/.run/crm/credentials.env"
+}

@@ -11,6 +11,7 @@ PORT="${MCP_BROKER_PORT:-8080}"
 ensure_python_deps
 start_warehouse
 build_broker
+start_crm
 
 step "Checking the configuration"
 export_demo_secrets
@@ -19,7 +20,7 @@ export_demo_secrets
 step "Starting mcp-broker on http://127.0.0.1:$PORT/mcp (logs: /tmp/mcp-broker-demo.log)"
 .build/debug/mcp-broker serve --config config/broker.yaml --port "$PORT" 2>/tmp/mcp-broker-demo.log &
 BROKER=$!
-trap 'kill $BROKER 2>/dev/null; wait $BROKER 2>/dev/null' EXIT
+trap 'kill $BROKER 2>/dev/null; wait $BROKER 2>/dev/null; "$ROOT/scripts/crm.sh" stop' EXIT
 for i in $(seq 1 100); do
   if http_get "http://127.0.0.1:$PORT/livez" >/dev/null 2>&1; then break; fi
   if ! kill -0 $BROKER 2>/dev/null; then echo "broker exited; see /tmp/mcp-broker-demo.log" >&2; tail -5 /tmp/mcp-broker-demo.log >&2; exit 1; fi

@@ -106,6 +106,19 @@ async def main(url: str) -> int:
         r = await c.call_tool("warehouse__run_sql", {"sql": "COMMIT; DELETE FROM analytics.orders"})
         print(f"  refused (as it must be): {r.content[0].text}")
 
+        print("\nCRM (REST through libcurl; OAuth2 client credentials; OpenAPI-imported and declared tools):")
+        acc = await call("crm__search_accounts", {"country": "DE", "limit": 5})
+        account = first(acc.get("items"), "id") or "acc-0001"
+        await call("crm__get_account", {"id": account})
+        await call("crm__account_contacts", {"id": account, "per_page": 5})
+        made = await call("crm__create_account", {"Idempotency-Key": "demo-" + uuid.uuid4().hex[:12], "body": {"name": "Demo Widgets GmbH", "country": "DE", "industry": "manufacturing"}})
+        opps = await call("crm__list_opportunities", {"limit": 3})
+        opp = first(opps.get("data"), "id")
+        if opp:
+            await call("crm__update_opportunity", {"id": opp, "body": {"stage": "negotiation"}})
+        r = await c.call_tool("crm__get_account", {"id": "acc-9999"})
+        print(f"  isError={r.is_error}: {r.content[0].text}")
+
         print("\nErrors the model can act on:")
         r = await c.call_tool("erp__get_purchase_order", {"po_number": "4599999999"})
         print(f"  isError={r.is_error}: {r.content[0].text}")
@@ -132,7 +145,8 @@ async def main(url: str) -> int:
                   "hr__get_employee", "hr__get_org_chart", "hr__list_departments", "hr__get_leave_balance",
                   "hr__get_compensation", "hr__request_leave", "hr__headcount_report", "warehouse__describe",
                   "warehouse__revenue_by_month", "warehouse__top_customers", "warehouse__orders_by_status",
-                  "warehouse__customer_orders", "warehouse__run_sql"}
+                  "warehouse__customer_orders", "warehouse__run_sql", "crm__search_accounts", "crm__get_account",
+                  "crm__account_contacts", "crm__create_account", "crm__list_opportunities", "crm__update_opportunity"}
         missing = sorted({t.name for t in tools} - called)
         if missing:
             print(f"\ntools not exercised by this demo: {missing}")

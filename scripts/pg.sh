@@ -14,10 +14,14 @@ PGHOME="/tmp/mcp-broker-pg-$(printf '%s' "$ROOT" | md5sum | cut -c1-10)"
 DATA="$PGHOME/data"
 
 ensure_postgres() {
-  if [ -x "$(pg_bindir)/initdb" ] && pkg-config --exists libpq 2>/dev/null && [ -f /usr/include/pg_query.h ]; then return; fi
-  step "Installing PostgreSQL, libpq-dev and libpg-query-dev (apt)"
+  # Everything the build and the tests need from Debian: the C libraries the backends link, PostgreSQL itself,
+  # and openssl (the mTLS tests make their own certificates).
+  if [ -x "$(pg_bindir)/initdb" ] && pkg-config --exists libpq libcurl 2>/dev/null && [ -f /usr/include/pg_query.h ] \
+     && command -v openssl >/dev/null; then return; fi
+  step "Installing PostgreSQL, libpq-dev, libpg-query-dev, libcurl4-openssl-dev and openssl (apt)"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql libpq-dev libpg-query-dev pkg-config >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    postgresql libpq-dev libpg-query-dev libcurl4-openssl-dev pkg-config openssl >/dev/null
 }
 
 pg_bindir() {

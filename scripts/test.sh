@@ -8,6 +8,8 @@ cd "$ROOT"
 ensure_python_deps
 start_warehouse
 build_broker --build-tests
+start_crm
+trap '"$ROOT/scripts/crm.sh" stop' EXIT
 
 step "Swift tests (XCTest)"
 set +e

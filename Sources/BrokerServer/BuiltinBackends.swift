@@ -3,6 +3,7 @@
 import BrokerBackendMockERP
 import BrokerBackendMockHR
 import BrokerBackendPostgres
+import BrokerBackendREST
 import BrokerCore
 
 /// The backend kinds compiled into this binary. Adding a kind: one folder under Sources/, one target in
@@ -13,6 +14,7 @@ enum BuiltinBackends {
         r.register(MockERP.kind)
         r.register(MockHR.kind)
         r.register(Postgres.kind)
+        r.register(REST.kind)
         return r
     }
 }

@@ -22,7 +22,7 @@ def test_validate_accepts_the_test_config(broker_bin: str) -> None:
     r = run_cli("validate", str(TEST_CONFIG))
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("OK:"), r.stdout
-    assert "3 backends" in r.stdout
+    assert "4 backends" in r.stdout
 
 
 def test_validate_refuses_an_unknown_key(broker_bin: str, config_copy: Path) -> None:
@@ -74,11 +74,11 @@ def test_validate_reports_a_missing_secret(broker_bin: str) -> None:
 def test_tools_lists_the_catalogue(broker_bin: str) -> None:
     r = run_cli("tools", "--config", str(TEST_CONFIG))
     assert r.returncode == 0, r.stderr
-    names = re.findall(r"^((?:erp|hr|warehouse)__[a-z_]+)\s", r.stdout, flags=re.M)
+    names = re.findall(r"^((?:erp|hr|warehouse|crm)__[a-z_]+)\s", r.stdout, flags=re.M)
     assert len(names) >= 15, r.stdout
     assert len(names) == len(set(names))
     assert "erp__search_purchase_orders" in names and "hr__get_employee" in names
-    m = re.search(r"^(\d+) tools from 3 backends$", r.stdout, flags=re.M)
+    m = re.search(r"^(\d+) tools from 4 backends$", r.stdout, flags=re.M)
     assert m and int(m.group(1)) == len(names), r.stdout
 
 

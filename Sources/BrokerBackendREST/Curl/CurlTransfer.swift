@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import CCurlShim
+import CLibCurl
+import Synchronization
+
+/// One submitted exchange: the request, the continuation to complete, and (on the client thread) its easy handle
+/// and the bytes the callbacks collect.
+///
+/// Threading — why `@unchecked Sendable` is sound: the box is created by the submitting task and then handed to the
+/// client thread through a `Mutex`-guarded queue; from then on every mutable field is touched only on that thread
+/// (libcurl runs the callbacks there too). The one field read from other threads, `cancelRequested`, is an `Atomic`.
+final class CurlTransfer: @unchecked Sendable {
+    /// The exchange to perform.
+    let request: CurlRequest
+    /// Set by the submitter's cancellation handler, read by the client thread when it picks the transfer up.
+    let cancelRequested = Atomic<Bool>(false)
+
+    private var continuation: CheckedContinuation<Result<CurlResponse, CurlError>, Never>?
+    private(set) var easy: UnsafeMutableRawPointer?
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var resolveList: UnsafeMutablePointer<curl_slist>?
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private var responseHeaders: [(String, String)] = []
+    private var body: [UInt8] = []
+    private var bodyTooLarge = false
+    private var sawStatusLine = false
+
+    /// A transfer that completes `continuation` exactly once.
+    init(request: CurlRequest, continuation: CheckedContinuation<Result<CurlResponse, CurlError>, Never>) {
+        self.request = request
+        self.continuation = continuation
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    }
+
+    deinit {
+        releaseHandle()
+        errorBuffer.deallocate()
+    }
+
+    /// Completes the continuation (later calls are ignored) and frees the easy handle. Client thread only, after the
+    /// handle has left the multi handle.
+    func finish(_ result: Result<CurlResponse, CurlError>) {
+        releaseHandle()
+        continuation?.resume(returning: result)
+        continuation = nil
+    }
+
+    private func releaseHandle() {
+        if let easy { curl_easy_cleanup(easy) }
+        easy = nil
+        curl_slist_free_all(headerList)
+        headerList = nil
+        curl_slist_free_all(resolveList)
+        resolveList = nil
+    }
+
+    // MARK: - Setup (client thread)
+
+    /// Creates and configures the easy handle. Client thread only.
+    func makeEasyHandle() -> Result<UnsafeMutableRawPointer, CurlError> {
+        guard let target = CurlTarget.parse(request.url) else {
+            return .failure(CurlError(kind: .other, curlCode: 0, detail: "malformed URL"))
+        }
+        let allowed = request.allowedProtocols.lowercased().split(separator: ",").map(\.curlTrimmed)
+        guard allowed.contains(target.scheme) else {
+            return .failure(CurlError(kind: .protocolRefused, curlCode: 1, detail: "scheme \(target.scheme) not allowed"))
+        }
+        guard CurlTransfer.isToken(request.method) else {
+            return .failure(CurlError(kind: .other, curlCode: 0, detail: "method is not an HTTP token"))
+        }
+        for (name, value) in request.headers where !CurlTransfer.isSafeHeader(name: name, value: value) {
+            return .failure(CurlError(kind: .other, curlCode: 0, detail: "header \(name.debugDescription) is not sendable"))
+        }
+        guard let easy = curl_easy_init() else {
+            return .failure(CurlError(kind: .other, curlCode: 0, detail: "curl_easy_init failed"))
+        }
+        self.easy = easy
+        let code = configure(easy, target: target)
+        guard code == CURLE_OK else {
+            return .failure(CurlError.from(code: code, errorBuffer: "", tooLarge: false))
+        }
+        return .success(easy)
+    }
+
+    private func configure(_ easy: UnsafeMutableRawPointer, target: CurlTarget) -> CURLcode {
+        let request = self.request
+        var codes: [CURLcode] = []
+        func long(_ option: CURLoption, _ value: Int) { codes.append(ccurl_easy_setopt_long(easy, option, value)) }
+        func string(_ option: CURLoption, _ value: String) { codes.append(ccurl_easy_setopt_string(easy, option, value)) }
+
+        string(CURLOPT_URL, request.url)
+        string(CURLOPT_PROTOCOLS_STR, request.allowedProtocols)
+        string(CURLOPT_REDIR_PROTOCOLS_STR, request.allowedProtocols)
+        long(CURLOPT_NOSIGNAL, 1)
+        long(CURLOPT_FOLLOWLOCATION, 0)
+        long(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS)
+        string(CURLOPT_ACCEPT_ENCODING, "")
+        long(CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeout.curlMilliseconds)
+        long(CURLOPT_TIMEOUT_MS, request.timeout.curlMilliseconds)
+        long(CURLOPT_LOW_SPEED_LIMIT, max(0, request.lowSpeedLimit))
+        long(CURLOPT_LOW_SPEED_TIME, request.lowSpeedTime.curlSeconds)
+        codes.append(ccurl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer)))
+
+        let method = request.method.uppercased()
+        if method == "HEAD" {
+            long(CURLOPT_NOBODY, 1)
+        } else if method != "GET" || request.body != nil {
+            let bytes = request.body ?? []
+            if request.body != nil || ["POST", "PUT", "PATCH"].contains(method) {
+                codes.append(ccurl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)))
+                codes.append(bytes.withUnsafeBufferPointer { buffer in
+                    // COPYPOSTFIELDS copies `POSTFIELDSIZE` bytes; an empty body still needs a valid pointer.
+                    buffer.baseAddress.map { ccurl_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0)) }
+                        ?? ccurl_easy_setopt_string(easy, CURLOPT_COPYPOSTFIELDS, "")
+                })
+            }
+            string(CURLOPT_CUSTOMREQUEST, request.method)
+        }
+
+        var lines = request.headers.map { $0.1.isEmpty ? "\($0.0);" : "\($0.0): \($0.1)" }
+        let names = Set(request.headers.map { $0.0.lowercased() })
+        if !names.contains("expect") { lines.append("Expect:") }
+        if !names.contains("content-type") { lines.append("Content-Type:") }
+        for line in lines { headerList = curl_slist_append(headerList, line) }
+        codes.append(ccurl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList))
+
+        if let pinned = request.pinnedAddress, let host = target.host, let port = target.port {
+            let address = pinned.contains(":") && !pinned.hasPrefix("[") ? "[\(pinned)]" : pinned
+            resolveList = curl_slist_append(nil, "\(host):\(port):\(address)")
+            codes.append(ccurl_easy_setopt_slist(easy, CURLOPT_RESOLVE, resolveList))
+        }
+        if let caBundlePath = request.caBundlePath { string(CURLOPT_CAINFO, caBundlePath) }
+        if let certificate = request.clientCertificatePEM {
+            string(CURLOPT_SSLCERTTYPE, "PEM")
+            codes.append(CurlTransfer.setBlob(easy, CURLOPT_SSLCERT_BLOB, certificate))
+        }
+        if let key = request.clientKeyPEM {
+            string(CURLOPT_SSLKEYTYPE, "PEM")
+            codes.append(CurlTransfer.setBlob(easy, CURLOPT_SSLKEY_BLOB, key))
+        }
+        if request.insecureSkipVerify {
+            long(CURLOPT_SSL_VERIFYPEER, 0)
+            long(CURLOPT_SSL_VERIFYHOST, 0)
+        }
+
+        let userdata = Unmanaged.passUnretained(self).toOpaque()
+        codes.append(ccurl_easy_setopt_callback(easy, CURLOPT_WRITEFUNCTION, curlWriteCallback))
+        codes.append(ccurl_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, userdata))
+        codes.append(ccurl_easy_setopt_callback(easy, CURLOPT_HEADERFUNCTION, curlHeaderCallback))
+        codes.append(ccurl_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, userdata))
+        return codes.first { $0 != CURLE_OK } ?? CURLE_OK
+    }
+
+    private static func setBlob(_ easy: UnsafeMutableRawPointer, _ option: CURLoption, _ text: String) -> CURLcode {
+        var bytes = Array(text.utf8)
+        let code = bytes.withUnsafeBufferPointer { ccurl_easy_setopt_blob_copy(easy, option, $0.baseAddress, $0.count) }
+        // libcurl holds its own copy; wipe ours so key material does not linger in freed memory.
+        for index in bytes.indices { bytes[index] = 0 }
+        return code
+    }
+
+    private static func isSafeHeader(name: String, value: String) -> Bool {
+        isToken(name) && !value.utf8.contains { $0 == 0 || $0 == 10 || $0 == 13 }
+    }
+
+    /// RFC 9110 `token`: what a method or a field name may consist of (no spaces, separators or controls).
+    private static func isToken(_ text: String) -> Bool {
+        let symbols = Set("!#$%&'*+-.^_`|~".utf8)
+        return !text.isEmpty && text.utf8.allSatisfy { byte in
+            (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122)
+                || symbols.contains(byte)
+        }
+    }
+
+    // MARK: - Callbacks and completion (client thread)
+
+    /// Appends decoded body bytes; refuses (returns false) once they would exceed ``CurlRequest/maxBodyBytes``.
+    fileprivate func appendBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard body.count + bytes.count <= request.maxBodyBytes else {
+            bodyTooLarge = true
+            return false
+        }
+        body.append(contentsOf: bytes)
+        return true
+    }
+
+    /// Records one raw header line; a status line starts a new response (so only the last one's fields remain).
+    fileprivate func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
+        var end = bytes.count
+        // Strip CR/LF as bytes: as a String, "\r\n" is one Character and would not match a "\n" suffix.
+        while end > 0, bytes[end - 1] == 10 || bytes[end - 1] == 13 { end -= 1 }
+        let line = String(decoding: bytes[0..<end], as: UTF8.self)
+        if line.hasPrefix("HTTP/") {
+            sawStatusLine = true
+            responseHeaders.removeAll()
+        } else if let first = line.first, first == " " || first == "\t", !responseHeaders.isEmpty {
+            responseHeaders[responseHeaders.count - 1].1 += " " + line.curlTrimmed
+        } else if let colon = line.firstIndex(of: ":") {
+            let name = String(line[..<colon]).lowercased()
+            let value = line[line.index(after: colon)...].curlTrimmed
+            responseHeaders.append((name, value))
+        }
+    }
+
+    /// Turns libcurl's verdict into the transfer's result.
+    func result(for code: CURLcode) -> Result<CurlResponse, CurlError> {
+        guard code == CURLE_OK, let easy else {
+            var newConnections = 0
+            if let easy { _ = ccurl_easy_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &newConnections) }
+            let isTLS = request.url.lowercased().hasPrefix("https:")
+            return .failure(CurlError.from(
+                code: code, errorBuffer: String(cString: errorBuffer), tooLarge: bodyTooLarge,
+                freshTLSWithoutResponse: isTLS && newConnections > 0 && !sawStatusLine))
+        }
+        var status = 0
+        var version = 0
+        var micros: curl_off_t = 0
+        _ = ccurl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        _ = ccurl_easy_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
+        _ = ccurl_easy_getinfo_off_t(easy, CURLINFO_TOTAL_TIME_T, &micros)
+        return .success(CurlResponse(
+            status: status, headers: responseHeaders, body: body, httpVersion: CurlTransfer.versionNumber(version),
+            totalTime: .microseconds(Int64(micros))))
+    }
+
+    private static func versionNumber(_ curlVersion: Int) -> Int {
+        switch curlVersion {
+        case CURL_HTTP_VERSION_1_0: 10
+        case CURL_HTTP_VERSION_1_1: 11
+        case CURL_HTTP_VERSION_2_0: 20
+        case CURL_HTTP_VERSION_3: 30
+        default: 0
+        }
+    }
+}
+
+private func curlWriteCallback(
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?
+) -> Int {
+    guard let userdata else { return 0 }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+    let length = size * count
+    // Returning anything but `length` makes libcurl stop with CURLE_WRITE_ERROR.
+    return transfer.appendBody(UnsafeRawBufferPointer(start: data, count: length)) ? length : 0
+}
+
+private func curlHeaderCallback(
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?
+) -> Int {
+    guard let userdata else { return 0 }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+    let length = size * count
+    transfer.appendHeaderLine(UnsafeRawBufferPointer(start: data, count: length))
+    return length
+}

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import BrokerCore
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Resolves a backend's host and decides which address may be connected to (the SSRF guard).
+///
+/// Requests only ever go to the declared base URL's host; its resolved address must be public unless the
+/// backend is declared internal, and the address checked is the address connected to (it is pinned into the
+/// transfer), so a DNS answer cannot change between the check and the connect. `getaddrinfo` blocks, so it runs
+/// on a private queue, never on Swift's cooperative pool.
+struct AddressGuard: Sendable {
+    let allowPrivate: Bool
+    private static let queue = DispatchQueue(label: "mcp-broker.rest.resolver", attributes: .concurrent)
+
+    /// The address to connect to for `host`, or a `forbidden` error naming why.
+    func resolve(host: String, backend: String) async throws(BrokerError) -> String {
+        let addresses = await withCheckedContinuation { (c: CheckedContinuation<[String], Never>) in
+            Self.queue.async { c.resume(returning: Self.lookup(host)) }
+        }
+        guard let first = addresses.first else {
+            throw BrokerError.unavailable("The \(backend) service's host name could not be resolved.", backend: backend)
+        }
+        if !allowPrivate, let bad = addresses.first(where: Self.isPrivate) {
+            throw BrokerError(
+                .forbidden, "The \(backend) service resolves to a private address; declare the backend internal: true if that is intended.",
+                backend: backend, detail: "\(host) -> \(bad)")
+        }
+        return first
+    }
+
+    static func lookup(_ host: String) -> [String] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &result) == 0, let list = result else { return [] }
+        defer { freeaddrinfo(list) }
+        var out: [String] = []
+        var node: UnsafeMutablePointer<addrinfo>? = list
+        while let n = node {
+            var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            if getnameinfo(n.pointee.ai_addr, n.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
+                let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                if !out.contains(text) { out.append(text) }
+            }
+            node = n.pointee.ai_next
+        }
+        return out
+    }
+
+    /// Loopback, private, link-local, carrier-grade NAT, unspecified, multicast and broadcast addresses.
+    static func isPrivate(_ address: String) -> Bool {
+        let lower = address.lowercased()
+        if lower.contains(":") {
+            if lower.hasPrefix("::ffff:") { return isPrivate(String(lower.dropFirst(7))) }
+            return lower == "::1" || lower == "::" || lower.hasPrefix("fe8") || lower.hasPrefix("fe9") || lower.hasPrefix("fea")
+                || lower.hasPrefix("feb") || lower.hasPrefix("fc") || lower.hasPrefix("fd") || lower.hasPrefix("ff")
+        }
+        let parts = lower.split(separator: ".").compactMap { Int($0) }
+        guard parts.count == 4 else { return true }
+        let (a, b) = (parts[0], parts[1])
+        return a == 0 || a == 10 || a == 127 || (a == 169 && b == 254) || (a == 172 && (16...31).contains(b)) || (a == 192 && b == 168)
+            || (a == 100 && (64...127).contains(b)) || a >= 224
+    }
+}
