@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import BrokerCore
 import Foundation
+import Logging
+import MCPCore
 import XCTest
 
 @testable import BrokerBackendREST
@@ -68,5 +71,30 @@ final class CurlTLSTests: XCTestCase {
         untrusted.insecureSkipVerify = true
         let response = try await XCTUnwrap(client).perform(untrusted)
         XCTAssertEqual(response.status, 200)
+    }
+
+    /// The same mutual TLS through the REST plugin's configuration: PEM secrets by `file:` reference.
+    func testMutualTLSThroughThePluginConfiguration() async throws {
+        let port = try XCTUnwrap(server).port
+        func backend(_ tls: String) throws -> any Backend {
+            let yaml = """
+                base_url: https://127.0.0.1:\(port)
+                internal: true
+                ca_file: \(directory)/ca.pem
+                \(tls)
+                tools: { ok: { description: ok, method: GET, path: /ok } }
+                """
+            return try REST.kind.make(BackendSetup(name: "secure", settings: try ConfigNode.parse(yaml: yaml, file: "t.yaml"), logger: Logger(label: "t")))
+        }
+        let context = CallContext(principal: Principal(id: "u", tenant: "acme"), correlationID: "c", deadline: .now + .seconds(10), logger: Logger(label: "t"))
+        let withCertificate = try backend("tls_client: { certificate: file:\(directory)/client.pem, key: file:\(directory)/client.key }")
+        let ok = try await withCertificate.callTool("ok", arguments: [:], context: context)
+        XCTAssertNotNil(ok.structured)
+        do {
+            _ = try await backend("").callTool("ok", arguments: [:], context: context)
+            XCTFail("the server requires a client certificate")
+        } catch let e as BrokerError {
+            XCTAssertEqual(e.code, .backendCredentialsRejected, e.message)
+        }
     }
 }

@@ -107,6 +107,20 @@ final class RESTBackendTests: XCTestCase {
         }
     }
 
+    func testPerTenantCredentialSets() async throws {
+        let b = try backend(auth: Self.bearer, extra: "tenants: { globex: { auth: { type: api_key, in: header, name: X-API-Key, value: env:RT_WRONG } } }")
+        let acme = try await b.callTool("get_account", arguments: ["id": "acc-0001"], context: context())
+        XCTAssertEqual(acme.structured?["id"], "acc-0001")
+        var globex = context()
+        globex.principal = Principal(id: "g", tenant: "globex")
+        do {
+            _ = try await b.callTool("get_account", arguments: ["id": "acc-0001"], context: globex)
+            XCTFail("globex uses its own (here wrong) credential set, not acme's")
+        } catch let e as BrokerError {
+            XCTAssertEqual(e.code, .backendCredentialsRejected)
+        }
+    }
+
     func testNormalizerErrorsAndOpenAPIImport() async throws {
         let openapi = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("config/crm/openapi.json").path
