@@ -120,8 +120,6 @@ final class SessionTable: Sendable {
         for entry in all { Self.close(entry) }
     }
 
-    var count: Int { entries.withLock { $0.count } }
-
     private static func close(_ entry: Entry) {
         entry.session.cancelAll()
         entry.stream?.finish()

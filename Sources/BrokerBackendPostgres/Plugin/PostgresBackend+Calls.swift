@@ -95,7 +95,7 @@ extension PostgresBackend {
                     }
                     // The database is the real boundary: read-only transaction, statement timeout from the deadline.
                     try await c.execute("BEGIN READ ONLY")
-                    try await c.execute("SET LOCAL statement_timeout = \(max(1, Int(budget.components.seconds * 1000 + budget.components.attoseconds / 1_000_000_000_000_000)))")
+                    try await c.execute("SET LOCAL statement_timeout = \(max(1, budget.wholeMilliseconds))")
                     let result = try await c.query(statement, parameters: parameters, rowLimit: maxRows + 1, byteLimit: maxBytes)
                     try await c.execute("ROLLBACK")
                     return result

@@ -22,7 +22,8 @@ extension PostgresBackend {
         ORDER BY 1
         """
     static let columnsSQL = """
-        SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, col_description(a.attrelid, a.attnum)
+        SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, col_description(a.attrelid, a.attnum),
+               obj_description(c.oid, 'pg_class')
         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped AND has_table_privilege(c.oid, 'SELECT')
         ORDER BY a.attnum
@@ -39,9 +40,9 @@ extension PostgresBackend {
     /// One table's columns, or `nil` when it does not exist (or the role cannot read it).
     func describeTable(_ table: String, context: CallContext) async throws -> JSONValue? {
         let set = try await introspect(Self.columnsSQL, [configuration.schema, table], context: context)
-        guard !set.rows.isEmpty else { return nil }
-        let tables = try await listTables(context: context)
-        let comment = tables.first { $0["name"]?.stringValue == table }?["comment"] ?? .null
+        guard let first = set.rows.first else { return nil }
+        // The table comment rides along on every column row: one query, not a second listing.
+        let comment = JSONValue.string(first.count > 4 ? first[4] : nil)
         let columns: [JSONValue] = set.rows.map { r in
             ["name": .string(r[0]), "type": .string(r[1]), "nullable": .bool(r[2] == "t"), "comment": .string(r[3])]
         }

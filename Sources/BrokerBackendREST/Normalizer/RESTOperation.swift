@@ -122,7 +122,11 @@ struct RESTOperation: Sendable {
 
     /// The per-status message for `status` with `{param}` placeholders filled from `arguments`, if overridden.
     func errorMessage(status: Int, arguments: [String: JSONValue]) -> String? {
-        guard let template = errorMessages[status] else { return nil }
+        errorMessages[status].map { Self.fillPlaceholders($0, arguments) }
+    }
+
+    /// Replaces `{param}` in a message template with the argument's text; unknown names stay as written.
+    static func fillPlaceholders(_ template: String, _ arguments: [String: JSONValue]) -> String {
         var out = ""
         var name: String?
         for c in template {

@@ -22,7 +22,7 @@ extension RESTBackend {
         let secret = try credentials.secret(secretRef)
         let basic = secret.withValue { Data("\(clientID):\($0)".utf8).base64EncodedString() }
         var form = "grant_type=client_credentials"
-        if let scope { form += "&scope=" + Self.encode(scope) }
+        if let scope { form += "&scope=" + RESTOperation.percentEncode(scope) }
         var request = CurlRequest(
             method: "POST", url: tokenURL,
             headers: [("Authorization", "Basic \(basic)"), ("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],

@@ -64,7 +64,7 @@ extension RESTBackend {
                 if Self.retryStatuses.contains(response.status), attempt < attempts {
                     let retryAfter = Self.retryAfter(response)
                     if let delay = backoff(attempt: attempt, retryAfter: retryAfter, context: context) {
-                        context.logger.notice("REST attempt got \(response.status); retrying", metadata: ["attempt": "\(attempt)", "delay_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)"])
+                        context.logger.notice("REST attempt got \(response.status); retrying", metadata: ["attempt": "\(attempt)", "delay_ms": "\(delay.wholeMilliseconds)"])
                         try await context.sleep(for: delay)
                         continue
                     }
@@ -83,17 +83,8 @@ extension RESTBackend {
         let defaultPort = configuration.scheme == "https" ? 443 : 80
         let hostPart = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         var s = "\(configuration.scheme)://\(hostPart)" + (configuration.port == defaultPort ? "" : ":\(configuration.port)") + configuration.pathPrefix + path
-        if !query.isEmpty { s += "?" + query.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&") }
+        if !query.isEmpty { s += "?" + RESTOperation.encodeQuery(query) }
         return s
-    }
-
-    static func encode(_ s: String) -> String {
-        var out = ""
-        for b in s.utf8 {
-            let c = Character(Unicode.Scalar(b))
-            if c.isASCII && (c.isLetter || c.isNumber || "-._~".contains(c)) { out.append(c) } else { out += String(format: "%%%02X", b) }
-        }
-        return out
     }
 
     /// Full-jitter exponential backoff, or the server's Retry-After when it fits the deadline; nil = give up.
@@ -102,8 +93,7 @@ extension RESTBackend {
             return retryAfter < context.remaining ? retryAfter : nil
         }
         let cap = min(configuration.maxDelay, configuration.baseDelay * (1 << min(attempt - 1, 20)))
-        let capMs = Int(cap.components.seconds * 1000 + cap.components.attoseconds / 1_000_000_000_000_000)
-        let delay = Duration.milliseconds(Int.random(in: 0...max(0, capMs)))
+        let delay = Duration.milliseconds(Int64.random(in: 0...max(0, cap.wholeMilliseconds)))
         return delay < context.remaining ? delay : nil
     }
 
@@ -138,7 +128,7 @@ extension RESTBackend {
 
     /// A business message for an error status: per-tool override, per-backend override, then a default.
     func statusError(_ r: CurlResponse, op: RESTOperation, arguments: [String: JSONValue]) -> BrokerError {
-        let custom = op.errorMessage(status: r.status, arguments: arguments) ?? configuration.errorMessages[r.status].map { fill($0, arguments) }
+        let custom = op.errorMessage(status: r.status, arguments: arguments) ?? configuration.errorMessages[r.status].map { RESTOperation.fillPlaceholders($0, arguments) }
         let detail = "status \(r.status)"
         switch r.status {
         case 401:
@@ -153,12 +143,5 @@ extension RESTBackend {
         case 500...599: return BrokerError.unavailable(custom ?? "The \(name) service is failing right now; try again shortly.", backend: name, detail: detail)
         default: return BrokerError(.backendError, custom ?? "The \(name) service answered with status \(r.status).", backend: name, detail: detail)
         }
-    }
-
-    /// Replaces `{param}` with the argument's value (strings as-is, others as JSON).
-    func fill(_ template: String, _ arguments: [String: JSONValue]) -> String {
-        var s = template
-        for (k, v) in arguments { s = s.replacingOccurrences(of: "{\(k)}", with: v.stringValue ?? v.jsonText) }
-        return s
     }
 }

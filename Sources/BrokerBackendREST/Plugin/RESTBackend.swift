@@ -62,7 +62,7 @@ final class RESTBackend: Backend {
         var more = false
         while true {
             let document = try decode(response, op: op, arguments: arguments)
-            items += jsonPointer(document, pagination.itemsPointer)?.arrayValue ?? []
+            items += op.normalizer.extractItems(document) ?? []
             pages += 1
             guard let next = nextPage(pagination, document: document, response: response, query: query) else { break }
             if pages >= pagination.maxPages || items.count >= (pagination.maxItems ?? Int.max) {
@@ -72,9 +72,7 @@ final class RESTBackend: Backend {
             query = next.query
             response = try await send(op, path: next.path ?? built.path, query: query, headers: built.headers, body: built.body, auth: auth, arguments: arguments, context: context)
         }
-        var perItem = op.normalizer
-        perItem.itemsPointer = nil
-        let mapped = items.prefix(pagination.maxItems ?? Int.max).map { perItem.apply($0) }
+        let mapped = items.prefix(pagination.maxItems ?? Int.max).map(op.normalizer.mapItem)
         let structured: JSONValue = ["items": .array(Array(mapped)), "pages": .int(pages), "truncated": .bool(more)]
         var out = output(structured, op: op)
         if more {

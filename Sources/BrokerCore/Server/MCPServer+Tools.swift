@@ -67,9 +67,8 @@ extension MCPServer {
     }
 
     static func ms(since start: ContinuousClock.Instant) -> String {
-        let d = ContinuousClock.now - start
-        let ms = Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
-        return String(format3(ms))
+        let micros = (ContinuousClock.now - start) / .microseconds(1)
+        return String(format3(micros / 1000))
     }
 
     static func format3(_ v: Double) -> String { String(Double(Int((v * 1000).rounded())) / 1000) }

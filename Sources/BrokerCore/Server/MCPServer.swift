@@ -37,12 +37,13 @@ public final class MCPServer: Sendable {
     ///   - notify: delivers notifications related to this request.
     /// - Returns: the encoded response, or `nil` when none must be sent.
     public func process(_ message: RPCMessage, session: Session, principal: Principal, notify: NotificationSink?) async -> [UInt8]? {
-        session.touch()
         switch message {
         case .notification(let n):
+            session.touch()
             handleNotification(n, session: session)
             return nil
         case .response:
+            session.touch()
             return nil
         case .request(let request):
             let task = start(request, session: session, principal: principal, notify: notify)
@@ -71,7 +72,7 @@ public final class MCPServer: Sendable {
     func handleNotification(_ n: RPCNotification, session: Session) {
         switch n.method {
         case "notifications/initialized":
-            session.state.withLock { $0.initialized = true }
+            break  // requests are accepted once initialize has been answered; nothing more to record
         case "notifications/cancelled":
             if let raw = n.params?["requestId"], let id = RequestID(json: raw) { session.cancel(id) }
         default:

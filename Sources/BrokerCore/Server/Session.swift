@@ -16,7 +16,6 @@ public final class Session: Sendable {
 
     struct State {
         var protocolVersion: String?
-        var initialized = false
         var clientName: String?
         var clientCapabilities: JSONValue = .object([:])
         var logLevel: LogLevel?
