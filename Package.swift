@@ -34,6 +34,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // External loading off: documents are local files, and the trait makes the build notably slower.
         .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0", traits: []),
+        // JWT verification (RS256/ES256/EdDSA) for the OAuth resource server; SHA-256 for API keys and audit hashes.
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         .target(name: "MCPCore", swiftSettings: swiftSettings),
@@ -44,6 +47,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Identity: API keys and JWT bearer tokens. Only this target sees the JWT library.
+        .target(
+            name: "BrokerAuth",
+            dependencies: [
+                "BrokerCore",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -98,7 +113,7 @@ let package = Package(
         .executableTarget(
             name: "BrokerServer",
             dependencies: [
-                "BrokerCore", "BrokerHTTP", "BrokerStdio",
+                "BrokerCore", "BrokerAuth", "BrokerHTTP", "BrokerStdio",
                 "BrokerBackendMockERP", "BrokerBackendMockHR", "BrokerBackendPostgres", "BrokerBackendREST",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -108,6 +123,11 @@ let package = Package(
         ),
         .testTarget(name: "MCPCoreTests", dependencies: ["MCPCore"], swiftSettings: swiftSettings),
         .testTarget(name: "BrokerCoreTests", dependencies: ["BrokerCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BrokerAuthTests",
+            dependencies: ["BrokerAuth", "BrokerCore", .product(name: "JWTKit", package: "jwt-kit"), .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "BrokerBackendMockTests",
             dependencies: ["BrokerBackendMockERP", "BrokerBackendMockHR", "BrokerCore", "SimulationKit"],

@@ -21,8 +21,23 @@ public struct HTTPSettings: Sendable {
     public var sessionIdleTimeoutSeconds = 1800
     /// Upper bound on live sessions (oldest idle one evicted beyond it).
     public var maxSessions = 10_000
-    /// Principal for HTTP calls until token authentication is configured (identity issue).
+    /// How every request is authenticated (API keys, JWT bearer tokens). `nil` means local development mode:
+    /// every request runs as ``principal``, which ``checkExposure()`` allows on loopback only.
+    public var auth: AuthSettings?
+    /// The principal of every request when ``auth`` is not configured (local development on loopback).
     public var principal = Principal(id: "http-anonymous", tenant: "default")
+    /// Whether `principal` was set explicitly in the configuration.
+    public var principalConfigured = false
+
+    /// Refuses to serve without authentication on a non-loopback address.
+    public func checkExposure() throws(ConfigError) {
+        let loopback = ["127.0.0.1", "::1", "localhost"].contains(host)
+        if auth == nil && !loopback {
+            throw ConfigError(
+                file: "configuration", path: "server.http.auth",
+                reason: "binding \(host) without authentication would expose every backend; configure server.http.auth or bind 127.0.0.1")
+        }
+    }
 
     public init() {}
 }
@@ -139,8 +154,16 @@ public struct BrokerConfiguration {
             http.idleTimeoutSeconds = try h.int("idle_timeout_s", default: http.idleTimeoutSeconds, range: 1...3600)
             http.sessionIdleTimeoutSeconds = try h.int("session_idle_timeout_s", default: http.sessionIdleTimeoutSeconds, range: 10...86_400)
             http.maxSessions = try h.int("max_sessions", default: http.maxSessions, range: 1...1_000_000)
-            if let p = try h.section("principal") { http.principal = try readPrincipal(p) }
+            if let p = try h.section("principal") {
+                http.principal = try readPrincipal(p)
+                http.principalConfigured = true
+            }
+            if let a = try h.section("auth") { http.auth = try readAuth(a) }
+            if http.auth != nil && http.principalConfigured {
+                throw h.error("principal", "a fixed principal and auth exclude each other: with auth, identity comes from the token or key")
+            }
             try h.finish()
+            do { try http.checkExposure() } catch { throw h.error("host", error.reason) }
             out.http = http
         }
         if let st = try s.section("stdio") {
