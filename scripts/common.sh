@@ -6,7 +6,7 @@ info() { printf '    %s\n' "$*" >&2; }
 
 # Installs what a fresh Debian machine lacks: Python packages for the MCP client (Swift is preinstalled).
 ensure_python_deps() {
-  if python3 -c 'import mcp, pytest' 2>/dev/null; then info "python deps present"; return; fi
+  if python3 -c 'import mcp, pytest, jwt, cryptography' 2>/dev/null; then info "python deps present"; return; fi
   step "Installing Python test/demo dependencies (official MCP SDK, pytest)"
   python3 -m pip install --quiet --disable-pip-version-check -r "$ROOT/requirements-test.txt"
 }
@@ -30,6 +30,16 @@ export_demo_secrets() {
   erp="$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)"
   hr="$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)"
   export ERP_PASSWORD="$erp" ERP_SYSTEM_PASSWORD="$erp" HR_API_KEY="$hr" HR_SYSTEM_API_KEY="$hr"
+}
+
+# Generates the demo identities into .run/auth (API keys via `mcp-broker hash-key`, a JWT signing key and its JWKS)
+# and loads the keys into the environment. Regenerated each run: nothing long-lived lies around.
+prepare_identities() {
+  step "Generating demo identities (API keys for machine tenants, a JWT signing key) in .run/auth"
+  python3 "$ROOT/scripts/identities.py" generate "$ROOT/.run/auth" "$ROOT/.build/debug/mcp-broker"
+  # shellcheck disable=SC1091
+  source "$ROOT/.run/auth/keys.env"
+  info "keys: ops-admin@acme, bi-dashboard@acme, globex-etl@globex; hashes in .run/auth/api-keys.yaml"
 }
 
 # GET a URL and print the body (no curl on a minimal Debian machine; Python is there).

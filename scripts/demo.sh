@@ -13,6 +13,7 @@ start_warehouse
 build_broker
 start_crm
 
+prepare_identities
 step "Checking the configuration"
 export_demo_secrets
 .build/debug/mcp-broker validate config/broker.yaml

@@ -2,15 +2,37 @@
 """Demo client: connects to mcp-broker with the official MCP Python SDK and calls every tool.
 
 Usage: demo_client.py URL        (Streamable HTTP, e.g. http://127.0.0.1:8080/mcp)
+Authenticates with the API key in DEMO_ADMIN_KEY (scripts/demo.sh generates it), approves confirmations through
+MCP elicitation, then shows identity at work: a JWT user limited to her region, another tenant, no credentials.
 Prints one line per call; exits 1 if any tool that should work did not.
 """
 import asyncio
 import json
+import os
 import sys
+import urllib.error
+import urllib.request
 import uuid
 
+import mcp_types as types
 from mcp import Client
+from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 from mcp.shared.exceptions import MCPError
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import identities  # noqa: E402
+
+
+def connect(url: str, token: str, **kw) -> Client:
+    """An SDK client that sends `Authorization: Bearer <token>` on every request."""
+    transport = streamable_http_client(url, http_client=create_mcp_http_client(headers={"Authorization": f"Bearer {token}"}))
+    return Client(transport, read_timeout_seconds=60, **kw)
+
+
+async def approve(context, params: types.ElicitRequestParams) -> types.ElicitResult:
+    """The user's side of a confirmation: the demo approves, and shows what it was asked."""
+    print(f"        confirmation asked: {params.message[:110]}\n        -> the user approves")
+    return types.ElicitResult(action="accept", content={"approve": True})
 
 
 def first(items, key):
@@ -22,7 +44,7 @@ def first(items, key):
 
 async def main(url: str) -> int:
     failures = 0
-    async with Client(url, read_timeout_seconds=60) as c:
+    async with connect(url, os.environ["DEMO_ADMIN_KEY"], elicitation_callback=approve) as c:
         print(f"connected: {c.server_info.name} {c.server_info.version}, protocol {c.protocol_version}")
         tools, cursor = [], None
         while True:
@@ -150,8 +172,42 @@ async def main(url: str) -> int:
         missing = sorted({t.name for t in tools} - called)
         if missing:
             print(f"\ntools not exercised by this demo: {missing}")
+    failures += await identity_tour(url)
     print(f"\ndemo finished: {failures} unexpected tool errors")
     return 1 if failures else 0
+
+
+async def identity_tour(url: str) -> int:
+    """Who may call what: the same endpoint, different principals. Returns the number of surprises."""
+    surprises = 0
+    auth_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".run", "auth")
+    print("\nIdentity and policy (tenant and roles come only from the verified token or key):")
+    alice = identities.mint(auth_dir, "alice", "acme", ["analyst", "regional-analyst"], {"region": "EMEA"})
+    async with connect(url, alice) as c:
+        names = [t.name for t in (await c.list_tools(cache_mode="refresh")).tools]
+        print(f"  alice (JWT, regional analyst, EMEA) sees {len(names)} tools; run_sql visible: {'warehouse__run_sql' in names}")
+        ok = await c.call_tool("warehouse__revenue_by_month", {"region": "EMEA", "from_date": "2025-01-01", "to_date": "2025-04-01"})
+        no = await c.call_tool("warehouse__revenue_by_month", {"region": "AMER", "from_date": "2025-01-01", "to_date": "2025-04-01"})
+        print(f"  EMEA revenue: isError={ok.is_error}; AMER revenue: isError={no.is_error}: {no.content[0].text[:130]}")
+        try:
+            await c.call_tool("hr__get_compensation", {"employee_id": "E00001"})
+            print("  compensation: reachable (BUG)")
+            surprises += 1
+        except MCPError as err:
+            print(f"  compensation is hidden from her, exactly like an unknown tool: {err}")
+        surprises += int(ok.is_error or not no.is_error or "warehouse__run_sql" in names)
+    async with connect(url, os.environ["DEMO_GLOBEX_KEY"]) as c:
+        r = await c.call_tool("hr__search_employees", {"page_size": 2})
+        ids = [e.get("employee_id") for e in (r.structured_content or {}).get("items", [])]
+        print(f"  globex-etl (API key, tenant globex) sees globex's own employees: {ids}")
+    request = urllib.request.Request(url, data=b"{}", method="POST", headers={"Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(request, timeout=5)
+        print("  no credentials: accepted (BUG)")
+        surprises += 1
+    except urllib.error.HTTPError as err:
+        print(f"  no credentials: HTTP {err.code}, WWW-Authenticate: {err.headers.get('WWW-Authenticate', '')[:120]}")
+    return surprises
 
 
 if __name__ == "__main__":

@@ -22,21 +22,32 @@ public enum HTTPTransport {
     ///
     /// A ServiceGroup shuts services down in reverse order, so the closer ends the never-ending GET streams
     /// first and the HTTP server's graceful shutdown then only waits for real in-flight calls.
+    ///   - authenticator: verifies each request's credentials; `nil` runs every request as the configured
+    ///     development principal (``HTTPSettings/principal``), which configuration allows on loopback only.
     public static func makeServices(
-        broker: Broker, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        broker: Broker, authenticator: (any Authenticator)? = nil, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> [any Service] {
         let settings = broker.server.settings.http
         let sessions = SessionTable(maxSessions: settings.maxSessions, idleTimeout: .seconds(settings.sessionIdleTimeoutSeconds))
-        let app = makeApplication(broker: broker, sessions: sessions, logger: logger, onServerRunning: onServerRunning)
+        let auth = authenticator ?? FixedPrincipalAuthenticator(settings.principal)
+        let app = makeApplication(broker: broker, sessions: sessions, authenticator: auth, logger: logger, onServerRunning: onServerRunning)
         return [app, StreamCloser(sessions: sessions)]
     }
 
     static func makeApplication(
-        broker: Broker, sessions: SessionTable, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void
+        broker: Broker, sessions: SessionTable, authenticator: any Authenticator, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         let settings = broker.server.settings.http
-        let endpoint = MCPEndpoint(server: broker.server, settings: settings, sessions: sessions, logger: logger)
+        let endpoint = MCPEndpoint(server: broker.server, settings: settings, sessions: sessions, authenticator: authenticator, logger: logger)
         let router = Router()
+        // RFC 9728 Protected Resource Metadata, at the root and at the path-suffixed form MCP clients try first.
+        if let metadata = authenticator.protectedResourceMetadata {
+            for path in ["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource" + settings.path] {
+                router.get(RouterPath(path)) { _, _ in json(.ok, metadata) }
+            }
+        }
         router.on(RouterPath(settings.path), method: .post) { request, context in await endpoint.post(request, context: context) }
         router.on(RouterPath(settings.path), method: .get) { request, context in await endpoint.get(request, context: context) }
         router.on(RouterPath(settings.path), method: .delete) { request, context in await endpoint.delete(request, context: context) }
@@ -64,10 +75,12 @@ public enum HTTPTransport {
     }
 
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully (in-flight calls finish within their deadlines).
-    public static func serve(broker: Broker, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void) async throws {
+    public static func serve(
+        broker: Broker, authenticator: (any Authenticator)?, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void
+    ) async throws {
         let group = ServiceGroup(
             configuration: .init(
-                services: makeServices(broker: broker, logger: logger, onServerRunning: onServerRunning),
+                services: makeServices(broker: broker, authenticator: authenticator, logger: logger, onServerRunning: onServerRunning),
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

@@ -20,21 +20,26 @@ struct MCPEndpoint: Sendable {
     let sessions: SessionTable
     let settings: HTTPSettings
     let origins: OriginPolicy
+    let auth: AuthGate
     let logger: Logger
 
-    init(server: MCPServer, settings: HTTPSettings, sessions: SessionTable, logger: Logger) {
+    init(server: MCPServer, settings: HTTPSettings, sessions: SessionTable, authenticator: any Authenticator, logger: Logger) {
         self.server = server
         self.settings = settings
         self.sessions = sessions
         self.origins = OriginPolicy(settings.allowedOrigins)
+        self.auth = AuthGate(authenticator: authenticator, settings: settings, logger: logger)
         self.logger = logger
     }
 
-    /// The authenticated principal of a request (a configured one until token authentication lands).
-    func principal(for request: Request) -> Principal { settings.principal }
-
     func post(_ request: Request, context: some RequestContext) async -> Response {
         if let refusal = checkOrigin(request) { return refusal }
+        // Authentication comes before the body is read, so an unauthenticated flood costs no body parsing.
+        let principal: Principal
+        switch await auth.authenticate(request) {
+        case .success(let p): principal = p
+        case .failure(let refusal): return refusal.response
+        }
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         guard contentType.hasPrefix("application/json") else {
             return Self.error(.unsupportedMediaType, .invalidRequest("Content-Type must be application/json"))
@@ -64,7 +69,6 @@ struct MCPEndpoint: Sendable {
         if case .request(let probe) = message, probe.method == "server/discover" {
             return Self.error(.notFound, .methodNotFound(probe.method), id: probe.id)
         }
-        let principal = principal(for: request)
         let isInitialize: Bool
         if case .request(let r) = message, r.method == "initialize" { isInitialize = true } else { isInitialize = false }
         if !isInitialize, let version = request.headers[MCPHeader.protocolVersion], !ProtocolVersion.supported.contains(version) {
@@ -72,7 +76,7 @@ struct MCPEndpoint: Sendable {
         }
         let session: Session
         if isInitialize {
-            session = sessions.create(owner: principal.id)
+            session = sessions.create(owner: principal.bindingKey)
         } else {
             switch lookupSession(request, principal: principal) {
             case .success(let s): session = s
@@ -85,8 +89,7 @@ struct MCPEndpoint: Sendable {
             _ = await server.process(message, session: session, principal: principal, notify: nil)
             return Response(status: .accepted, headers: headers)
         }
-        let streams = rpc.method == "tools/call" && (rpc.progressToken != nil || session.logLevel != nil)
-        if streams && (accept.contains("text/event-stream") || accept.contains("*/*")) {
+        if server.needsStream(rpc, session: session) && (accept.contains("text/event-stream") || accept.contains("*/*")) {
             return sse(message, session: session, principal: principal, headers: headers)
         }
         let reply = await server.process(message, session: session, principal: principal, notify: nil)
@@ -103,8 +106,8 @@ struct MCPEndpoint: Sendable {
         headers[MCPHeader.accelBuffering] = "no"
         let (events, continuation) = AsyncStream<ByteBuffer>.makeStream()
         let work = Task {
-            let reply = await server.process(message, session: session, principal: principal) { notification in
-                continuation.yield(SSE.event(RPCEncoding.notification(notification)))
+            let reply = await server.process(message, session: session, principal: principal) { bytes in
+                continuation.yield(SSE.event(bytes))
             }
             if let reply { continuation.yield(SSE.event(reply)) }
             continuation.finish()
@@ -120,7 +123,11 @@ struct MCPEndpoint: Sendable {
         guard request.headers[.accept]?.lowercased().contains("text/event-stream") ?? false else {
             return Self.error(.notAcceptable, .invalidRequest("GET needs Accept: text/event-stream"))
         }
-        let principal = principal(for: request)
+        let principal: Principal
+        switch await auth.authenticate(request) {
+        case .success(let p): principal = p
+        case .failure(let refusal): return refusal.response
+        }
         let session: Session
         switch lookupSession(request, principal: principal) {
         case .success(let s): session = s
@@ -151,7 +158,11 @@ struct MCPEndpoint: Sendable {
 
     func delete(_ request: Request, context: some RequestContext) async -> Response {
         if let refusal = checkOrigin(request) { return refusal }
-        let principal = principal(for: request)
+        let principal: Principal
+        switch await auth.authenticate(request) {
+        case .success(let p): principal = p
+        case .failure(let refusal): return refusal.response
+        }
         switch lookupSession(request, principal: principal) {
         case .success(let s):
             if let id = s.id { sessions.remove(id) }
@@ -181,7 +192,7 @@ struct MCPEndpoint: Sendable {
             return .failure(ResponseError(Self.error(.badRequest, .invalidRequest("missing Mcp-Session-Id header; send initialize first"))))
         }
         // An unknown id and another principal's id look the same, so ids cannot be probed.
-        guard let session = sessions.get(id), session.ownerID == principal.id else {
+        guard let session = sessions.get(id), session.ownerID == principal.bindingKey else {
             return .failure(ResponseError(Self.error(.notFound, .invalidRequest("session not found; initialize a new session"))))
         }
         return .success(session)

@@ -12,7 +12,7 @@ struct BrokerCommand: AsyncParsableCommand {
         commandName: "mcp-broker",
         abstract: "One MCP endpoint for an enterprise's systems (ERP, HR, warehouses, REST APIs).",
         version: MCPServer.version,
-        subcommands: [Serve.self, Validate.self, Tools.self, Call.self, Kinds.self],
+        subcommands: [Serve.self, Validate.self, Tools.self, Call.self, Kinds.self, HashKey.self],
         defaultSubcommand: Serve.self
     )
 }
@@ -27,6 +27,7 @@ struct ConfigOptions: ParsableArguments {
         do {
             var configuration = try BrokerConfiguration.load(path: config)
             adjust(&configuration.server)
+            try configuration.server.http.checkExposure()
             BrokerLogging.bootstrap(level: logLevel ?? configuration.server.logLevel)
             let logger = Logger(label: "mcp-broker")
             let broker = try Broker(configuration: configuration, registry: BuiltinBackends.registry, logger: logger)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArgumentParser
+import BrokerAuth
 import BrokerCore
 import Foundation
 import Logging
@@ -62,7 +63,7 @@ struct Call: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let principal = configuration.server.stdioPrincipal
-        let session = Session(id: nil, ownerID: principal.id)
+        let session = Session(id: nil, ownerID: principal.bindingKey)
         let server = broker.server
         _ = await server.dispatch(RPCRequest(id: .int(0), method: "initialize", params: ["protocolVersion": .string(ProtocolVersion.latest)]), session: session, principal: principal, notify: nil)
         let request = RPCRequest(id: .int(1), method: "tools/call", params: ["name": .string(tool), "arguments": args])
@@ -88,5 +89,31 @@ struct Kinds: AsyncParsableCommand {
     func run() async throws {
         let registry = BuiltinBackends.registry
         for name in registry.names { print("\(name)\t\(registry.kind(name)?.summary ?? "")") }
+    }
+}
+
+/// `mcp-broker hash-key`: a new API key and the hash to put in configuration.
+struct HashKey: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hash-key",
+        abstract: "Generate an API key for a machine tenant and print it with its hash (only the hash goes in config).",
+        discussion: "With --key, hash an existing key (read from the MCP_BROKER_KEY environment variable, never from the command line).")
+
+    @Flag(help: "Hash the key in the MCP_BROKER_KEY environment variable instead of generating one.")
+    var key = false
+
+    func run() async throws {
+        if key {
+            guard let existing = ProcessInfo.processInfo.environment["MCP_BROKER_KEY"], !existing.isEmpty else {
+                FileHandle.standardError.write(Data("MCP_BROKER_KEY is not set\n".utf8))
+                throw ExitCode(2)
+            }
+            print(APIKeyGenerator.hash(ofKey: existing))
+            return
+        }
+        let (newKey, hash) = APIKeyGenerator.generate()
+        print("key:  \(newKey)")
+        print("hash: \(hash)")
+        FileHandle.standardError.write(Data("Give the key to the client once; put only the hash in server.http.auth.api_keys.\n".utf8))
     }
 }

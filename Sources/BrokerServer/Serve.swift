@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArgumentParser
+import BrokerAuth
 import BrokerCore
 import BrokerHTTP
 import BrokerStdio
@@ -38,7 +39,20 @@ struct Serve: AsyncParsableCommand {
         }
         let path = configuration.server.http.path
         let portFile = self.portFile
-        try await HTTPTransport.serve(broker: broker, logger: logger) { bound in
+        var authenticator: (any Authenticator)?
+        if let auth = configuration.server.http.auth {
+            do {
+                authenticator = try await BrokerAuthenticator(settings: auth, logger: logger)
+            } catch {
+                FileHandle.standardError.write(Data("configuration error: server.http.auth: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        } else {
+            logger.warning(
+                "no server.http.auth: every HTTP request runs as the development principal (loopback only)",
+                metadata: ["principal": .string(configuration.server.http.principal.description)])
+        }
+        try await HTTPTransport.serve(broker: broker, authenticator: authenticator, logger: logger) { bound in
             logger.info("listening", metadata: ["port": "\(bound)", "path": .string(path), "tools": "\(broker.catalog.tools.count)"])
             if let portFile { try? Data("\(bound)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
         }

@@ -36,7 +36,7 @@ public struct StdioTransport: Sendable {
         signal(SIGPIPE, SIG_IGN)
         let reader = LineReader(fd: input, maxLineBytes: Self.maxLineBytes)
         let writer = LineWriter(fd: output)
-        let session = Session(id: nil, ownerID: principal.id)
+        let session = Session(id: nil, ownerID: principal.bindingKey)
         let server = self.server, principal = self.principal
         logger.info("stdio transport ready", metadata: ["principal": .string(principal.description)])
         await withDiscardingTaskGroup { group in
@@ -57,9 +57,7 @@ public struct StdioTransport: Sendable {
                     }
                     if case .request(let request) = message {
                         // Started (and registered for cancellation) here, in read order, before the next line.
-                        let task = server.start(request, session: session, principal: principal) { n in
-                            writer.send(RPCEncoding.notification(n))
-                        }
+                        let task = server.start(request, session: session, principal: principal) { bytes in writer.send(bytes) }
                         group.addTask {
                             if let reply = await task.value { writer.send(reply) }
                         }

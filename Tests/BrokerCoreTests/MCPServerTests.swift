@@ -8,7 +8,7 @@ import XCTest
 final class MCPServerTests: XCTestCase {
     let principal = Principal(id: "u1", tenant: "acme")
 
-    func request(_ server: MCPServer, _ session: Session, _ method: String, _ params: [String: JSONValue]? = nil, notify: NotificationSink? = nil) async -> Result<JSONValue, RPCError> {
+    func request(_ server: MCPServer, _ session: Session, _ method: String, _ params: [String: JSONValue]? = nil, notify: OutboundSink? = nil) async -> Result<JSONValue, RPCError> {
         await server.dispatch(RPCRequest(id: .int(1), method: method, params: params), session: session, principal: principal, notify: notify)
     }
 

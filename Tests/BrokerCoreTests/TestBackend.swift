@@ -72,16 +72,33 @@ final class TestBackend: Backend {
     func checkHealth(context: CallContext) async -> HealthReport { .ok }
 }
 
-/// Collects notifications sent during a call.
+/// Collects the notifications and server-to-client requests sent during a call.
 final class NotificationLog: Sendable {
     let items = Mutex<[RPCNotification]>([])
-    var sink: NotificationSink { { n in self.items.withLock { $0.append(n) } } }
+    let requests = Mutex<[RPCRequest]>([])
+    /// Called with each server-to-client request (a test's stand-in for the client answering it).
+    let onRequest: (@Sendable (RPCRequest) -> Void)?
+
+    init(onRequest: (@Sendable (RPCRequest) -> Void)? = nil) { self.onRequest = onRequest }
+
+    var sink: OutboundSink {
+        { bytes in
+            switch try? RPCMessage.parse(bytes) {
+            case .notification(let n)?: self.items.withLock { $0.append(n) }
+            case .request(let r)?:
+                self.requests.withLock { $0.append(r) }
+                self.onRequest?(r)
+            default: break
+            }
+        }
+    }
     var all: [RPCNotification] { items.withLock { $0 } }
 }
 
 func makeServer(backends: [any Backend], pageSize: Int = 100, timeoutMs: Int = 30_000) throws -> MCPServer {
     var settings = ServerSettings()
     settings.pageSize = pageSize
+    settings.policy = .allowAll
     settings.defaultTimeoutMilliseconds = timeoutMs
     return MCPServer(catalog: try Catalog(backends: backends, separator: "__"), settings: settings, logger: Logger(label: "test"))
 }

@@ -31,6 +31,8 @@ final class HTTPTransportTests: XCTestCase {
             kind: mock-hr
             credentials: { api_key: env:HTTP_TEST_HR_KEY }
             system: { tenants: [default], api_key: env:HTTP_TEST_HR_KEY, employees: 300 }
+        policy:
+          roles: { "*": { tools: ["*"], resources: ["*"], prompts: ["*"] } }
         """
 
     func withServer(_ body: (URL) async throws -> Void) async throws {

@@ -27,6 +27,8 @@ final class StdioTransportTests: XCTestCase {
                 kind: mock-hr
                 credentials: { api_key: env:STDIO_TEST_HR_KEY }
                 system: { tenants: [acme], api_key: env:STDIO_TEST_HR_KEY, employees: 200 }
+            policy:
+              roles: { "*": { tools: ["*"], resources: ["*"], prompts: ["*"] } }
             """
         var registry = BackendRegistry()
         registry.register(MockHR.kind)

@@ -25,6 +25,10 @@ public struct Principal: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(id)@\(tenant)" }
+
+    /// The identity a session, cursor or cache entry is bound to: tenant and principal id together, since the
+    /// same id may exist in two tenants.
+    public var bindingKey: String { "\(tenant)\u{1F}\(id)" }
 }
 
 /// Sends notifications back to the client for the call in progress (progress and log messages).

@@ -59,6 +59,12 @@ public struct ServerSettings: Sendable {
     public var http = HTTPSettings()
     /// Principal the stdio transport runs as (a local user).
     public var stdioPrincipal = Principal(id: "local-user", tenant: "default")
+    /// Who may call what (top-level `policy` section); without one, everything is denied.
+    public var policy = Policy.denyAll
+    /// Whether a `policy` section was given (a broker without one denies every call, and says so at start).
+    public var policyConfigured = false
+    /// The audit sink (`server.audit`); `nil` writes no audit lines (and the broker warns at start).
+    public var audit: AuditSettings?
 
     public init() {}
 }
@@ -106,7 +112,17 @@ public struct BrokerConfiguration {
     }
 
     mutating func merge(_ root: ConfigNode) throws(ConfigError) {
-        if let s = try root.section("server") { server = try Self.readServer(s) }
+        if let s = try root.section("server") {
+            let policy = server.policy, configured = server.policyConfigured
+            server = try Self.readServer(s)
+            server.policy = policy
+            server.policyConfigured = configured
+        }
+        if let p = try root.section("policy") {
+            if server.policyConfigured { throw root.error("policy", "the policy is already given in another file") }
+            server.policy = try Self.readPolicy(p)
+            server.policyConfigured = true
+        }
         if let b = try root.section("backends") {
             for name in b.keys {
                 guard let section = try b.section(name) else { throw b.error(name, "expected a mapping with a 'kind'") }
@@ -165,6 +181,11 @@ public struct BrokerConfiguration {
             try h.finish()
             do { try http.checkExposure() } catch { throw h.error("host", error.reason) }
             out.http = http
+        }
+        if let a = try s.section("audit") {
+            guard let path = try a.optionalPath("path") else { throw a.error("path", "is required (the append-only audit file)") }
+            out.audit = AuditSettings(path: path, hashKey: try a.secret("hash_key", required: false))
+            try a.finish()
         }
         if let st = try s.section("stdio") {
             if let p = try st.section("principal") { out.stdioPrincipal = try readPrincipal(p) }

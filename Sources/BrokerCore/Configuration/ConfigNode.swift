@@ -221,6 +221,15 @@ public final class ConfigNode {
         }
     }
 
+    /// A file path setting; a relative path is relative to this configuration file, so a config directory is
+    /// self-contained wherever the broker is started from.
+    public func optionalPath(_ key: String) throws(ConfigError) -> String? {
+        guard let given = try optionalString(key) else { return nil }
+        if given.hasPrefix("/") { return given }
+        let absolute = file.hasPrefix("/") ? file : FileManager.default.currentDirectoryPath + "/" + file
+        return URL(fileURLWithPath: absolute).deletingLastPathComponent().appendingPathComponent(given).standardized.path
+    }
+
     /// Marks a key as handled without reading it (a caller that consumes it by other means).
     public func markRead(_ key: String) { read.insert(key) }
 

@@ -33,6 +33,8 @@ public struct BrokerError: Error, Sendable, CustomStringConvertible {
         public static let rateLimited = Code(rawValue: "rate_limited")
         /// The client cancelled the call.
         public static let cancelled = Code(rawValue: "cancelled")
+        /// The user declined a confirmation: nothing was done.
+        public static let declined = Code(rawValue: "declined")
         /// A broker bug; only the correlation id is reported.
         public static let `internal` = Code(rawValue: "internal")
     }

@@ -85,7 +85,7 @@ extension BrokerConfiguration {
         else { throw a.error("resource", "must be an absolute http(s) URI without a fragment (the broker's canonical MCP URL)") }
         var out = AuthSettings(resource: resource)
         for k in try a.sectionList("api_keys") { out.apiKeys.append(try readAPIKey(k)) }
-        if let file = try a.optionalString("api_keys_file") {
+        if let file = try a.optionalPath("api_keys_file") {
             let root = try ConfigNode.load(file: file)
             for k in try root.sectionList("api_keys") { out.apiKeys.append(try readAPIKey(k)) }
             try root.finish()
@@ -118,7 +118,7 @@ extension BrokerConfiguration {
 
     static func readJWT(_ j: ConfigNode, resource: String) throws(ConfigError) -> JWTSettings {
         var out = JWTSettings(issuer: try j.string("issuer"), audience: try j.string("audience", default: resource))
-        out.jwksFile = try j.optionalString("jwks_file")
+        out.jwksFile = try j.optionalPath("jwks_file")
         out.jwksURL = try j.optionalString("jwks_url")
         guard (out.jwksFile == nil) != (out.jwksURL == nil) else { throw j.error(nil, "give exactly one of jwks_file or jwks_url") }
         if let u = out.jwksURL, !(u.hasPrefix("https://") || u.hasPrefix("http://127.0.0.1") || u.hasPrefix("http://localhost")) {

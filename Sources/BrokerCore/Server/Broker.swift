@@ -23,8 +23,13 @@ public struct Broker: Sendable {
             entry.settings.markRead("kind")
             backends.append(try kind.make(BackendSetup(name: entry.name, settings: entry.settings, logger: log)))
         }
-        let catalog = try Catalog(backends: backends, separator: configuration.server.toolSeparator, configFile: configuration.backends.first?.settings.file ?? "configuration")
-        server = MCPServer(catalog: catalog, settings: configuration.server, logger: logger)
+        let file = configuration.backends.first?.settings.file ?? "configuration"
+        let catalog = try Catalog(backends: backends, separator: configuration.server.toolSeparator, configFile: file)
+        try configuration.server.policy.validate(against: catalog, file: file)
+        let audit = try configuration.server.audit.map { settings throws(ConfigError) in try AuditLog(settings: settings) }
+        if !configuration.server.policyConfigured { logger.warning("no policy section: every tool, resource and prompt is denied") }
+        if audit == nil { logger.warning("no server.audit path: calls are not audited") }
+        server = MCPServer(catalog: catalog, settings: configuration.server, audit: audit, logger: logger)
     }
 
     /// Readiness of every backend, checked concurrently with a 3 s bound each.

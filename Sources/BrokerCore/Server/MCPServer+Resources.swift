@@ -4,17 +4,17 @@ import Logging
 import MCPCore
 
 extension MCPServer {
-    func listResources(_ params: [String: JSONValue]) -> Result<JSONValue, RPCError> {
-        ListCursor.page(catalog.resourceListEntries, key: "resources", list: "resources", params: params, pageSize: settings.pageSize)
+    func listResources(_ params: [String: JSONValue], principal: Principal) -> Result<JSONValue, RPCError> {
+        ListCursor.page(visible.lists(for: principal).resources, key: "resources", list: "resources", params: params, pageSize: settings.pageSize)
     }
 
-    func listResourceTemplates(_ params: [String: JSONValue]) -> Result<JSONValue, RPCError> {
+    func listResourceTemplates(_ params: [String: JSONValue], principal: Principal) -> Result<JSONValue, RPCError> {
         ListCursor.page(
-            catalog.templateListEntries, key: "resourceTemplates", list: "templates", params: params, pageSize: settings.pageSize)
+            visible.lists(for: principal).templates, key: "resourceTemplates", list: "templates", params: params, pageSize: settings.pageSize)
     }
 
-    func listPrompts(_ params: [String: JSONValue]) -> Result<JSONValue, RPCError> {
-        ListCursor.page(catalog.promptListEntries, key: "prompts", list: "prompts", params: params, pageSize: settings.pageSize)
+    func listPrompts(_ params: [String: JSONValue], principal: Principal) -> Result<JSONValue, RPCError> {
+        ListCursor.page(visible.lists(for: principal).prompts, key: "prompts", list: "prompts", params: params, pageSize: settings.pageSize)
     }
 
     func context(for principal: Principal, backend: String) -> CallContext {
@@ -29,19 +29,30 @@ extension MCPServer {
         guard let uri = params["uri"]?.stringValue, !uri.isEmpty, uri.utf8.count <= 2048 else {
             return .failure(.invalidParams("resources/read needs a string 'uri' (at most 2048 bytes)"))
         }
-        guard let name = ResourceURI.backend(of: uri), let backend = catalog.backend(named: name) else {
+        let started = ContinuousClock.now
+        // A resource the principal may not read answers exactly like one that does not exist.
+        guard let name = ResourceURI.backend(of: uri), let backend = catalog.backend(named: name),
+            settings.policy.mayRead(resource: uri, principal: principal)
+        else {
+            auditRefusal(principal: principal, method: "resources/read", target: uri, rule: "default-deny", started: started)
             return .failure(.resourceNotFound(uri))
         }
         let context = context(for: principal, backend: name)
+        var outcome = "ok"
+        defer {
+            auditAllowed(context, method: "resources/read", target: uri, backend: name, digest: nil, rule: "resources", outcome: outcome, started: started)
+        }
         do {
             let contents = try await Deadline.run(until: context.deadline) { try await backend.readResource(uri: uri, context: context) }
             return .success(["contents": .array(contents.map(\.json))])
         } catch let error as BrokerError {
+            outcome = error.code.rawValue
             if error.code == .notFound { return .failure(.resourceNotFound(uri)) }
             context.logger.notice("resource read failed", metadata: ["outcome": .string(error.code.rawValue)])
             if let detail = error.detail { context.logger.debug("resource read failure detail", metadata: ["detail": .string(detail)]) }
             return .failure(RPCError(code: RPCErrorCode.internalError, message: "\(error.message) (correlation id \(context.correlationID))"))
         } catch {
+            outcome = BrokerError.Code.internal.rawValue
             context.logger.error("resource read crashed", metadata: ["error_type": .string(String(describing: type(of: error)))])
             return .failure(.internalError(correlationID: context.correlationID))
         }
@@ -49,7 +60,11 @@ extension MCPServer {
 
     func getPrompt(_ params: [String: JSONValue], principal: Principal) async -> Result<JSONValue, RPCError> {
         guard let name = params["name"]?.stringValue else { return .failure(.invalidParams("prompts/get needs a string 'name'")) }
-        guard let entry = catalog.prompt(named: name) else { return .failure(.invalidParams("Unknown prompt: \(name.prefix(100))")) }
+        let started = ContinuousClock.now
+        guard let entry = catalog.prompt(named: name), settings.policy.mayGet(prompt: name, principal: principal) else {
+            auditRefusal(principal: principal, method: "prompts/get", target: String(name.prefix(100)), rule: "default-deny", started: started)
+            return .failure(.invalidParams("Unknown prompt: \(name.prefix(100))"))
+        }
         var arguments: [String: String] = [:]
         switch params["arguments"] {
         case nil, .null?: break
@@ -65,6 +80,7 @@ extension MCPServer {
         }
         let backend = catalog.backends[entry.backendIndex]
         let context = context(for: principal, backend: backend.name)
+        defer { auditAllowed(context, method: "prompts/get", target: name, backend: backend.name, digest: nil, rule: "prompts", outcome: "ok", started: started) }
         do {
             let result = try await backend.getPrompt(entry.prompt.name, arguments: arguments, context: context)
             return .success(result.json)

@@ -5,11 +5,20 @@ import MCPCore
 import Synchronization
 
 extension MCPServer {
-    func listTools(_ params: [String: JSONValue]) -> Result<JSONValue, RPCError> {
-        ListCursor.page(catalog.toolListEntries, key: "tools", list: "tools", params: params, pageSize: settings.pageSize)
+    func listTools(_ params: [String: JSONValue], principal: Principal) -> Result<JSONValue, RPCError> {
+        ListCursor.page(visible.lists(for: principal).tools, key: "tools", list: "tools", params: params, pageSize: settings.pageSize)
     }
 
-    func callTool(_ request: RPCRequest, session: Session, principal: Principal, notify: NotificationSink?) async -> Result<JSONValue, RPCError> {
+    /// Whether a `tools/call` must be answered on a stream: it may send progress or log notifications, or ask
+    /// the user to confirm through elicitation.
+    public func needsStream(_ request: RPCRequest, session: Session) -> Bool {
+        guard request.method == "tools/call" else { return false }
+        if request.progressToken != nil || session.logLevel != nil { return true }
+        guard let name = request.params?["name"]?.stringValue else { return false }
+        return settings.policy.tools[name]?.confirm == true
+    }
+
+    func callTool(_ request: RPCRequest, session: Session, principal: Principal, notify: OutboundSink?) async -> Result<JSONValue, RPCError> {
         let params = request.params ?? [:]
         guard let name = params["name"]?.stringValue else { return .failure(.invalidParams("tools/call needs a string 'name'")) }
         let arguments: [String: JSONValue]
@@ -18,7 +27,19 @@ extension MCPServer {
         case .object(let o)?: arguments = o
         default: return .failure(.invalidParams("'arguments' must be an object"))
         }
-        guard let tool = catalog.tool(named: name) else { return .failure(.invalidParams("Unknown tool: \(name.prefix(100))")) }
+        let started = ContinuousClock.now
+        // A tool the principal may not see answers exactly like one that does not exist (the audit tells them apart).
+        guard let tool = catalog.tool(named: name) else {
+            auditRefusal(principal: principal, method: "tools/call", target: String(name.prefix(100)), rule: "unknown-tool", started: started)
+            return .failure(Self.unknownTool(name))
+        }
+        let visibility = settings.policy.visibility(of: name, for: principal)
+        guard case .allow = visibility else {
+            auditRefusal(
+                principal: principal, method: "tools/call", target: name, rule: visibility.rule, started: started,
+                digest: audit?.digest(.object(arguments)))
+            return .failure(Self.unknownTool(name))
+        }
         let backend = catalog.backends[tool.backendIndex]
         let correlationID = CallContext.newCorrelationID()
         var log = logger
@@ -30,19 +51,41 @@ extension MCPServer {
             deadline: .now + .milliseconds(settings.defaultTimeoutMilliseconds), logger: log,
             notifier: makeNotifier(request: request, session: session, notify: notify, state: box))
         defer { box.finish() }
+        var decision = "allowed", rule = visibility.rule, outcome = "ok"
+        defer {
+            if audit != nil {
+                auditAllowed(
+                    context, method: "tools/call", target: name, backend: backend.name, digest: audit?.digest(.object(arguments)), rule: rule,
+                    outcome: outcome, started: started, decision: decision)
+            }
+        }
 
         let violations = tool.inputValidator.validate(.object(arguments))
         if !violations.isEmpty {
             let detail = violations.prefix(5).map(\.description).joined(separator: "; ")
             context.logger.info("tool call refused", metadata: ["outcome": "invalid_arguments"])
+            outcome = BrokerError.Code.invalidArguments.rawValue
             return .success(Self.errorResult(.invalidArguments("Invalid arguments for \(name): \(detail)."), correlationID: correlationID))
         }
-        let started = ContinuousClock.now
+        if case .deny(let denyingRule, let message) = settings.policy.decide(tool: name, principal: principal, arguments: arguments) {
+            (decision, rule, outcome) = ("denied", denyingRule, "not_run")
+            context.logger.notice("tool call denied by policy", metadata: ["rule": .string(denyingRule)])
+            return .success(Self.errorResult(BrokerError(.forbidden, "Not allowed by policy \(denyingRule): \(message)"), correlationID: correlationID))
+        }
+        if settings.policy.tools[name]?.confirm == true {
+            if let refusal = await confirm(tool, arguments: arguments, session: session, send: notify, context: context) {
+                (decision, rule, outcome) = refusal.code == .forbidden ? ("denied", "confirm-unsupported", "not_run") : ("allowed", rule, refusal.code.rawValue)
+                context.logger.notice("tool call not confirmed", metadata: ["outcome": .string(refusal.code.rawValue)])
+                return .success(Self.errorResult(refusal, correlationID: correlationID))
+            }
+            rule += "+confirmed"
+        }
         do {
             let output = try await Deadline.run(until: context.deadline) {
                 try await backend.callTool(tool.definition.name, arguments: arguments, context: context)
             }
             if tool.definition.outputSchema != nil, output.structured?.objectValue == nil {
+                outcome = BrokerError.Code.internal.rawValue
                 context.logger.error("backend returned no structured result for a tool with an output schema")
                 return .success(Self.errorResult(BrokerError(.internal, "The tool produced an invalid result."), correlationID: correlationID))
             }
@@ -51,20 +94,26 @@ extension MCPServer {
             context.logger.info("tool call", metadata: ["outcome": "ok", "duration_ms": "\(Self.ms(since: started))"])
             return .success(CallToolResult(content: content, structuredContent: output.structured).json)
         } catch let error as BrokerError {
+            outcome = error.code.rawValue
             context.logger.notice(
                 "tool call failed", metadata: ["outcome": .string(error.code.rawValue), "duration_ms": "\(Self.ms(since: started))"])
             // Native backend detail can be verbose or sensitive: debug level only, never to the client.
             if let detail = error.detail { context.logger.debug("tool call failure detail", metadata: ["detail": .string(detail)]) }
             return .success(Self.errorResult(error, correlationID: correlationID))
         } catch is CancellationError {
+            outcome = BrokerError.Code.cancelled.rawValue
             return .success(Self.errorResult(.cancelled, correlationID: correlationID))
         } catch {
             // A non-BrokerError is a bug in a backend: log it, tell the client only the correlation id.
+            outcome = BrokerError.Code.internal.rawValue
             context.logger.error("tool call crashed", metadata: ["error_type": .string(String(describing: type(of: error))), "duration_ms": "\(Self.ms(since: started))"])
             return .success(
                 Self.errorResult(BrokerError(.internal, "The broker hit an internal error while running \(name)."), correlationID: correlationID))
         }
     }
+
+    /// The one answer for a name nobody may call: unknown and hidden tools must be indistinguishable.
+    static func unknownTool(_ name: String) -> RPCError { .invalidParams("Unknown tool: \(name.prefix(100))") }
 
     static func ms(since start: ContinuousClock.Instant) -> String {
         let micros = (ContinuousClock.now - start) / .microseconds(1)
@@ -91,7 +140,7 @@ extension MCPServer {
         return .object(o)
     }
 
-    func makeNotifier(request: RPCRequest, session: Session, notify: NotificationSink?, state: NotifierState) -> ClientNotifier {
+    func makeNotifier(request: RPCRequest, session: Session, notify: OutboundSink?, state: NotifierState) -> ClientNotifier {
         guard let notify else { return .none }
         var progress: (@Sendable (Double, Double?, String?) async -> Void)?
         if let token = request.progressToken {
@@ -101,12 +150,14 @@ extension MCPServer {
                 var p: [String: JSONValue] = ["progressToken": token, "progress": .double(value)]
                 if let total { p["total"] = .double(total) }
                 if let message { p["message"] = .string(message) }
-                await notify(RPCNotification(method: "notifications/progress", params: p))
+                await notify(RPCEncoding.notification(RPCNotification(method: "notifications/progress", params: p)))
             }
         }
         let log: @Sendable (LogLevel, String, JSONValue) async -> Void = { level, name, data in
             guard let minimum = session.logLevel, level >= minimum, state.isOpen else { return }
-            await notify(RPCNotification(method: "notifications/message", params: ["level": .string(level.rawValue), "logger": .string(name), "data": data]))
+            await notify(
+                RPCEncoding.notification(
+                    RPCNotification(method: "notifications/message", params: ["level": .string(level.rawValue), "logger": .string(name), "data": data])))
         }
         return ClientNotifier(progress: progress, log: log)
     }

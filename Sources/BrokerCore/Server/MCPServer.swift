@@ -5,8 +5,9 @@ import Logging
 import MCPCore
 import Synchronization
 
-/// Where notifications for one request go (the POST's SSE stream, or stdout); `nil` when they cannot be delivered.
-public typealias NotificationSink = @Sendable (RPCNotification) async -> Void
+/// Where a request's encoded notifications and server-to-client requests (`elicitation/create`) go: the POST's
+/// SSE stream, or stdout. `nil` when nothing can be delivered (a plain JSON answer).
+public typealias OutboundSink = @Sendable ([UInt8]) async -> Void
 
 /// The transport-independent MCP server: lifecycle, tools, resources, prompts, logging, progress, cancellation.
 ///
@@ -17,13 +18,19 @@ public final class MCPServer: Sendable {
     public let catalog: Catalog
     public let settings: ServerSettings
     let logger: Logger
+    /// The audit sink; `nil` when none is configured.
+    public let audit: AuditLog?
+    /// Filtered list entries per visibility class (see ``VisibleLists``).
+    let visible: VisibleListCache
     /// Version reported in `serverInfo`.
     public static let version = "0.1.0"
 
-    public init(catalog: Catalog, settings: ServerSettings, logger: Logger) {
+    public init(catalog: Catalog, settings: ServerSettings, audit: AuditLog? = nil, logger: Logger) {
         self.catalog = catalog
         self.settings = settings
+        self.audit = audit
         self.logger = logger
+        self.visible = VisibleListCache(catalog: catalog, policy: settings.policy)
     }
 
     /// Capabilities we serve. `listChanged`/`subscribe` are absent: the catalogue is fixed for the process lifetime.
@@ -36,14 +43,15 @@ public final class MCPServer: Sendable {
     ///   - principal: the authenticated caller.
     ///   - notify: delivers notifications related to this request.
     /// - Returns: the encoded response, or `nil` when none must be sent.
-    public func process(_ message: RPCMessage, session: Session, principal: Principal, notify: NotificationSink?) async -> [UInt8]? {
+    public func process(_ message: RPCMessage, session: Session, principal: Principal, notify: OutboundSink?) async -> [UInt8]? {
         switch message {
         case .notification(let n):
             session.touch()
             handleNotification(n, session: session)
             return nil
-        case .response:
+        case .response(let response):
             session.touch()
+            session.receive(response)
             return nil
         case .request(let request):
             let task = start(request, session: session, principal: principal, notify: notify)
@@ -54,7 +62,7 @@ public final class MCPServer: Sendable {
     /// Starts one request in its own task and registers it for cancellation before returning, so a
     /// `notifications/cancelled` read right after it always finds it. The task yields the encoded response, or
     /// `nil` when the request was cancelled.
-    public func start(_ request: RPCRequest, session: Session, principal: Principal, notify: NotificationSink?) -> Task<[UInt8]?, Never> {
+    public func start(_ request: RPCRequest, session: Session, principal: Principal, notify: OutboundSink?) -> Task<[UInt8]?, Never> {
         session.touch()
         session.begin(request.id)
         let task = Task { () -> [UInt8]? in
@@ -81,7 +89,7 @@ public final class MCPServer: Sendable {
     }
 
     /// Runs one request and produces its result or protocol error.
-    public func dispatch(_ request: RPCRequest, session: Session, principal: Principal, notify: NotificationSink?) async -> Result<JSONValue, RPCError> {
+    public func dispatch(_ request: RPCRequest, session: Session, principal: Principal, notify: OutboundSink?) async -> Result<JSONValue, RPCError> {
         let params = request.params ?? [:]
         if request.method == "initialize" { return initialize(params, session: session) }
         if request.method == "ping" { return .success([:]) }
@@ -91,12 +99,12 @@ public final class MCPServer: Sendable {
             return .failure(.invalidRequest("the session is not initialized; send initialize first"))
         }
         switch request.method {
-        case "tools/list": return listTools(params)
+        case "tools/list": return listTools(params, principal: principal)
         case "tools/call": return await callTool(request, session: session, principal: principal, notify: notify)
-        case "resources/list": return listResources(params)
-        case "resources/templates/list": return listResourceTemplates(params)
+        case "resources/list": return listResources(params, principal: principal)
+        case "resources/templates/list": return listResourceTemplates(params, principal: principal)
         case "resources/read": return await readResource(params, principal: principal)
-        case "prompts/list": return listPrompts(params)
+        case "prompts/list": return listPrompts(params, principal: principal)
         case "prompts/get": return await getPrompt(params, principal: principal)
         case "logging/setLevel": return setLevel(params, session: session)
         default: return .failure(.methodNotFound(request.method))

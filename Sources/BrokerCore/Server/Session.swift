@@ -23,6 +23,9 @@ public final class Session: Sendable {
         var inflight: [RequestID: (@Sendable () -> Void)?] = [:]
         var cancelled: Set<RequestID> = []
         var lastUsed: ContinuousClock.Instant = .now
+        /// Server-to-client requests awaiting the client's response.
+        var outbound: [RequestID: CheckedContinuation<ClientReply, Never>] = [:]
+        var nextOutbound = 0
     }
 
     let state = Mutex(State())
@@ -42,6 +45,15 @@ public final class Session: Sendable {
     public var clientName: String? { state.withLock { $0.clientName } }
     /// When the session was last used (for idle expiry).
     public var lastUsed: ContinuousClock.Instant { state.withLock { $0.lastUsed } }
+
+    /// Whether the client declared it can answer `elicitation/create` (form mode).
+    public var supportsElicitation: Bool {
+        state.withLock { s in
+            guard let e = s.clientCapabilities["elicitation"], case .object(let modes) = e else { return false }
+            // `{}` means form only (2025-06-18 style); otherwise form must be listed.
+            return modes.isEmpty || modes["form"] != nil
+        }
+    }
 
     /// Records activity.
     public func touch() { state.withLock { $0.lastUsed = .now } }
@@ -84,12 +96,14 @@ public final class Session: Sendable {
         action?()
     }
 
-    /// Cancels everything in flight (session end, shutdown).
+    /// Cancels everything in flight (session end, shutdown), including waits for client answers.
     public func cancelAll() {
-        let actions = state.withLock { s in
+        let (actions, waits) = state.withLock { s in
             s.cancelled.formUnion(s.inflight.keys)
-            return s.inflight.values.compactMap { $0 }
+            defer { s.outbound.removeAll() }
+            return (s.inflight.values.compactMap { $0 }, Array(s.outbound.values))
         }
         for a in actions { a() }
+        for w in waits { w.resume(returning: .cancelled) }
     }
 }

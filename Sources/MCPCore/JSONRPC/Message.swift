@@ -41,12 +41,25 @@ public struct RPCNotification: Sendable {
     }
 }
 
+/// A client's answer to a request the server sent.
+public struct RPCResponse: Sendable {
+    public var id: RequestID?
+    public var result: JSONValue?
+    public var error: JSONValue?
+
+    public init(id: RequestID?, result: JSONValue?, error: JSONValue?) {
+        self.id = id
+        self.result = result
+        self.error = error
+    }
+}
+
 /// One inbound JSON-RPC message.
 public enum RPCMessage: Sendable {
     case request(RPCRequest)
     case notification(RPCNotification)
-    /// A response to a server-initiated request (the broker sends none yet, so these are acknowledged and dropped).
-    case response(id: RequestID?)
+    /// A response to a server-initiated request (`elicitation/create`): exactly one of `result` and `error`.
+    case response(RPCResponse)
 
     /// Parses and classifies one message.
     ///
@@ -86,7 +99,7 @@ public enum RPCMessage: Sendable {
             return .request(RPCRequest(id: id, method: name, params: params))
         }
         if o["result"] != nil || o["error"] != nil {
-            return .response(id: o["id"].flatMap { RequestID(json: $0) })
+            return .response(RPCResponse(id: o["id"].flatMap { RequestID(json: $0) }, result: o["result"], error: o["error"]))
         }
         throw RPCError.invalidRequest("missing \"method\"")
     }
@@ -125,4 +138,11 @@ public enum RPCEncoding {
 
     /// A notification.
     public static func notification(_ n: RPCNotification) -> [UInt8] { JSONWriter.encode(n.json) }
+
+    /// A server-to-client request.
+    public static func request(_ r: RPCRequest) -> [UInt8] {
+        var o: [String: JSONValue] = ["jsonrpc": "2.0", "id": r.id.json, "method": .string(r.method)]
+        if let p = r.params { o["params"] = .object(p) }
+        return JSONWriter.encode(.object(o))
+    }
 }

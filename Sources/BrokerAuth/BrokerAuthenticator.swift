@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import BrokerCore
+import Logging
+import MCPCore
+
+/// The broker's ``Authenticator``: API keys (`mcpb_…`) and JWT bearer tokens from the configured issuer.
+///
+/// Both arrive as `Authorization: Bearer <credential>`; the `mcpb_` prefix tells them apart without parsing.
+/// Every refusal is logged at `notice` with its reason, never with the credential.
+public final class BrokerAuthenticator: Authenticator {
+    private let apiKeys: APIKeyVerifier
+    private let jwt: JWTVerifier?
+    private let missingScope: String?
+    private let logger: Logger
+    public let protectedResourceMetadata: JSONValue?
+
+    /// Builds the authenticator and, when JWT is configured, loads the JWKS once.
+    ///
+    /// Async because of that first load: a broker that cannot read its issuer's keys would refuse every token,
+    /// so it had better not start.
+    /// - Throws: ``JWKSLoadError`` naming the JWKS source and why it could not be used.
+    public init(settings: AuthSettings, logger: Logger) async throws {
+        self.apiKeys = APIKeyVerifier(settings.apiKeys)
+        self.logger = logger
+        if let jwtSettings = settings.jwt {
+            let source = try JWKSSource(file: jwtSettings.jwksFile, url: jwtSettings.jwksURL)
+            let verifier = JWTVerifier(settings: jwtSettings, source: source, logger: logger)
+            try await verifier.loadInitial()
+            self.jwt = verifier
+            self.missingScope = jwtSettings.requiredScopes.isEmpty ? nil : jwtSettings.requiredScopes.joined(separator: " ")
+            self.protectedResourceMetadata = .object([
+                "resource": .string(settings.resource),
+                "authorization_servers": .array(settings.authorizationServers.map(JSONValue.string)),
+                "scopes_supported": .array(settings.scopesSupported.map(JSONValue.string)),
+                "bearer_methods_supported": ["header"],
+                "resource_name": "mcp-broker",
+            ])
+        } else {
+            self.jwt = nil
+            self.missingScope = nil
+            self.protectedResourceMetadata = nil
+        }
+    }
+
+    /// Verifies an `Authorization` header value.
+    public func authenticate(authorization: String?) async -> Result<Principal, AuthChallenge> {
+        let result = await check(authorization)
+        if case .failure(let challenge) = result {
+            // No credentials is the normal first step of OAuth discovery, not a refusal worth an operator's eye.
+            let level: Logger.Level = challenge.error == nil ? .debug : .notice
+            logger.log(
+                level: level, "authentication refused",
+                metadata: [
+                    "auth_status": "\(challenge.status)", "auth_error": "\(challenge.error ?? "none")",
+                    "reason": "\(challenge.description)",
+                ])
+        }
+        return result
+    }
+
+    private func check(_ authorization: String?) async -> Result<Principal, AuthChallenge> {
+        guard let header = authorization?.trimmingSpaces, !header.isEmpty else { return .failure(.missing(scope: missingScope)) }
+        let pieces = header.split(separator: " ", maxSplits: 1)
+        guard pieces.count == 2, pieces[0].lowercased() == "bearer" else {
+            return .failure(.invalidRequest("authorization scheme must be Bearer"))
+        }
+        let credential = pieces[1].trimmingSpaces
+        guard !credential.isEmpty, !credential.contains(where: \.isWhitespace) else {
+            return .failure(.invalidRequest("malformed Bearer credential"))
+        }
+        if credential.hasPrefix(APIKeyVerifier.prefix) {
+            guard let principal = apiKeys.principal(forKey: credential) else { return .failure(.invalidToken("unknown API key")) }
+            return .success(principal)
+        }
+        guard let jwt else { return .failure(.invalidToken("bearer tokens are not accepted here; use an API key")) }
+        return await jwt.verify(credential)
+    }
+
+    /// How many times the JWKS was refreshed after start (tests of the refresh policy).
+    var jwksRefreshCount: Int { jwt?.refreshCount ?? 0 }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs (HTTP optional whitespace), no Foundation needed.
+    fileprivate var trimmingSpaces: String {
+        let isOWS: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        return String(self.drop(while: isOWS).reversed().drop(while: isOWS).reversed())
+    }
+}

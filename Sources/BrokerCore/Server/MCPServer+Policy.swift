@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Logging
+import MCPCore
+import Synchronization
+
+/// The list entries one visibility class of principals may see.
+struct VisibleLists: Sendable {
+    let tools: [JSONValue]
+    let resources: [JSONValue]
+    let templates: [JSONValue]
+    let prompts: [JSONValue]
+}
+
+/// Filtered lists, computed once per visibility class (roles plus the attributes rules read) and reused, so
+/// `tools/list` costs a dictionary lookup instead of a policy pass over the whole catalogue.
+final class VisibleListCache: Sendable {
+    let catalog: Catalog
+    let policy: Policy
+    /// Tool list entries with the policy's `destructive` override applied, in catalogue order.
+    let toolEntries: [JSONValue]
+    private let cache = Mutex<[String: VisibleLists]>([:])
+    /// Bound on cached classes; beyond it the cache starts over (classes are few in practice).
+    static let maxClasses = 4096
+
+    init(catalog: Catalog, policy: Policy) {
+        self.catalog = catalog
+        self.policy = policy
+        self.toolEntries = catalog.tools.map { tool in
+            guard policy.tools[tool.fullName]?.destructive == true, case .object(var o) = tool.listEntry else { return tool.listEntry }
+            var a = o["annotations"]?.objectValue ?? [:]
+            a["destructiveHint"] = true
+            a["readOnlyHint"] = false
+            o["annotations"] = .object(a)
+            return .object(o)
+        }
+    }
+
+    func lists(for principal: Principal) -> VisibleLists {
+        let key = policy.visibilityClass(of: principal)
+        if let hit = cache.withLock({ $0[key] }) { return hit }
+        var tools: [JSONValue] = []
+        for (i, t) in catalog.tools.enumerated() {
+            if case .allow = policy.visibility(of: t.fullName, for: principal) { tools.append(toolEntries[i]) }
+        }
+        let lists = VisibleLists(
+            tools: tools,
+            resources: zip(catalog.resources, catalog.resourceListEntries).filter { policy.mayRead(resource: $0.0.uri, principal: principal) }.map(\.1),
+            templates: zip(catalog.resourceTemplates, catalog.templateListEntries)
+                .filter { policy.mayRead(resource: $0.0.uriTemplate, principal: principal) }.map(\.1),
+            prompts: catalog.prompts.filter { policy.mayGet(prompt: $0.fullName, principal: principal) }.map(\.listEntry))
+        cache.withLock { c in
+            if c.count >= Self.maxClasses { c.removeAll() }
+            c[key] = lists
+        }
+        return lists
+    }
+}
+
+extension MCPServer {
+    /// Audits a request refused before any context existed (unknown or hidden names).
+    func auditRefusal(principal: Principal, method: String, target: String, rule: String, started: ContinuousClock.Instant, digest: String? = nil) {
+        let correlationID = CallContext.newCorrelationID()
+        logger.notice(
+            "request denied",
+            metadata: [
+                "correlation_id": .string(correlationID), "principal": .string(principal.id), "tenant": .string(principal.tenant),
+                "method": .string(method), "rule": .string(rule),
+            ])
+        audit?.record(
+            AuditRecord(
+                correlationID: correlationID, principal: principal, method: method, target: target, backend: nil, argumentsDigest: digest,
+                decision: "denied", rule: rule, outcome: "not_run", durationMilliseconds: Self.milliseconds(since: started)))
+    }
+
+    /// Audits a request that policy allowed (its outcome may still be an error) or refused with a context.
+    func auditAllowed(
+        _ context: CallContext, method: String, target: String, backend: String, digest: String?, rule: String, outcome: String,
+        started: ContinuousClock.Instant, decision: String = "allowed"
+    ) {
+        audit?.record(
+            AuditRecord(
+                correlationID: context.correlationID, principal: context.principal, method: method, target: target, backend: backend,
+                argumentsDigest: digest, decision: decision, rule: rule, outcome: outcome, durationMilliseconds: Self.milliseconds(since: started)))
+    }
+
+    static func milliseconds(since start: ContinuousClock.Instant) -> Double {
+        Double(Int(((ContinuousClock.now - start) / .microseconds(1)).rounded())) / 1000
+    }
+
+    /// Asks the user to approve a tool marked `confirm: true`, through MCP elicitation.
+    /// - Returns: `nil` when approved, or the error to answer with (declined, or no way to ask).
+    func confirm(_ tool: CatalogTool, arguments: [String: JSONValue], session: Session, send: OutboundSink?, context: CallContext) async -> BrokerError? {
+        guard session.supportsElicitation, let send else {
+            return BrokerError(
+                .forbidden,
+                "\(tool.fullName) needs your explicit confirmation, and this client cannot ask for it (it does not support MCP elicitation). "
+                    + "Run it from a client that supports elicitation, or ask an administrator.")
+        }
+        let title = tool.definition.title ?? tool.fullName
+        var summary = JSONValue.object(arguments).jsonText
+        if summary.count > 400 { summary = String(summary.prefix(400)) + "…" }
+        let params: [String: JSONValue] = [
+            "message": .string("Approve \(title)? It will run with: \(summary)"),
+            "requestedSchema": [
+                "type": "object",
+                "properties": ["approve": ["type": "boolean", "title": "Approve", "description": .string("Run \(tool.fullName) now")]],
+                "required": ["approve"],
+            ],
+        ]
+        switch await session.request("elicitation/create", params: params, send: send, until: context.deadline) {
+        case .result(let r) where r["action"] == "accept" && r["content"]?["approve"] == .bool(true):
+            return nil
+        case .result:
+            return BrokerError(.declined, "You did not approve \(tool.fullName), so nothing was changed.")
+        case .error:
+            return BrokerError(.declined, "The confirmation for \(tool.fullName) failed in the client, so nothing was changed.")
+        case .timedOut:
+            return BrokerError.timeout("No confirmation for \(tool.fullName) arrived in time, so nothing was changed.")
+        case .cancelled:
+            return BrokerError.cancelled
+        }
+    }
+}
