@@ -13,11 +13,14 @@ import FoundationNetworking
 /// at its size; here the transfer is cancelled as soon as it passes the cap. Redirects are refused: the
 /// configured URL is the trust anchor, and a redirect could lead to plain HTTP.
 final class JWKSDownload: NSObject, URLSessionDataDelegate, Sendable {
+    private typealias Outcome = Result<[UInt8], JWKSLoadError>
+    private typealias Waiter = CheckedContinuation<Outcome, Never>
+
     private struct State {
         var body: [UInt8] = []
         var status = 0
         var failure: JWKSLoadError?
-        var continuation: CheckedContinuation<Result<[UInt8], JWKSLoadError>, Never>?
+        var continuation: Waiter?
     }
 
     private let maxBytes: Int
@@ -37,7 +40,7 @@ final class JWKSDownload: NSObject, URLSessionDataDelegate, Sendable {
         defer { session.finishTasksAndInvalidate() }
         var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
         request.setValue("application/json", forHTTPHeaderField: "Accept")
-        let result = await withCheckedContinuation { (c: CheckedContinuation<Result<[UInt8], JWKSLoadError>, Never>) in
+        let result = await withCheckedContinuation { (c: Waiter) in
             download.state.withLock { $0.continuation = c }
             session.dataTask(with: request).resume()
         }
@@ -82,7 +85,7 @@ final class JWKSDownload: NSObject, URLSessionDataDelegate, Sendable {
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        let (continuation, result) = state.withLock { s -> (CheckedContinuation<Result<[UInt8], JWKSLoadError>, Never>?, Result<[UInt8], JWKSLoadError>) in
+        let (continuation, result) = state.withLock { s -> (Waiter?, Outcome) in
             let c = s.continuation
             s.continuation = nil
             if let failure = s.failure { return (c, .failure(failure)) }

@@ -68,7 +68,9 @@ enum JWKSKeys {
                 throw JWKSLoadError("lacks RSA n or e")
             }
             // RSA below 2048 bits is breakable; an issuer still publishing such a key is not to be trusted.
-            guard modulus.drop(while: { $0 == 0 }).count >= 256 else { throw JWKSLoadError("is an RSA key shorter than 2048 bits") }
+            guard modulus.drop(while: { $0 == 0 }).count >= 256 else {
+                throw JWKSLoadError("is an RSA key shorter than 2048 bits")
+            }
             return (JWK.rsa(.rs256, identifier: id, modulus: n, exponent: exp), alg)
         case "EC":
             let alg = try bind("ES256")

@@ -53,13 +53,16 @@ final class JWTVerifier: Sendable {
         guard bytes.count <= settings.maxTokenBytes else { return .failure(.invalidToken("token too large")) }
         let parts = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard parts.count == 3 else { return .failure(.invalidToken("token is not a compact JWS")) }
-        guard let headerBytes = Base64URL.decode(parts[0]), let header = try? JSONParser.parse(headerBytes), header.objectValue != nil
-        else { return .failure(.invalidToken("token header is malformed")) }
+        guard let header = Self.jsonObject(parts[0]) else { return .failure(.invalidToken("token header is malformed")) }
         guard let alg = header["alg"]?.stringValue else { return .failure(.invalidToken("token header names no algorithm")) }
         guard allowed.contains(alg) else { return .failure(.invalidToken("algorithm not allowed")) }
         // RFC 7515 §4.1.11: a recipient that does not understand a critical extension must refuse the token.
-        guard header["crit"] == nil else { return .failure(.invalidToken("token has critical header parameters this server does not support")) }
-        guard let kid = header["kid"]?.stringValue, !kid.isEmpty else { return .failure(.invalidToken("token header names no key id")) }
+        guard header["crit"] == nil else {
+            return .failure(.invalidToken("token has critical header parameters this server does not support"))
+        }
+        guard let kid = header["kid"]?.stringValue, !kid.isEmpty else {
+            return .failure(.invalidToken("token header names no key id"))
+        }
         guard let key = await key(for: kid) else { return .failure(.invalidToken("unknown signing key")) }
         guard key.algorithm == alg else { return .failure(.invalidToken("algorithm does not match the signing key")) }
 
@@ -68,9 +71,14 @@ final class JWTVerifier: Sendable {
             (try? key.verifier.verify(signature, signs: signingInput)) == true
         else { return .failure(.invalidToken("bad signature")) }
 
-        guard let payloadBytes = Base64URL.decode(parts[1]), let claims = try? JSONParser.parse(payloadBytes), claims.objectValue != nil
-        else { return .failure(.invalidToken("token payload is malformed")) }
+        guard let claims = Self.jsonObject(parts[1]) else { return .failure(.invalidToken("token payload is malformed")) }
         return TokenClaims(settings: settings).principal(from: claims, now: Date().timeIntervalSince1970)
+    }
+
+    /// A base64url segment holding a JSON object, or `nil`.
+    private static func jsonObject(_ segment: ArraySlice<UInt8>) -> JSONValue? {
+        guard let bytes = Base64URL.decode(segment), let value = try? JSONParser.parse(bytes) else { return nil }
+        return value.objectValue != nil ? value : nil
     }
 
     /// The key for `kid`, refreshing the key set once if it is unknown.
@@ -108,7 +116,8 @@ final class JWTVerifier: Sendable {
         } catch {
             // Keep the keys we have: a key server hiccup must not lock everyone out.
             state.withLock { $0.inFlight = nil }
-            logger.warning("JWKS refresh failed; keeping the previous keys", metadata: ["source": "\(source)", "reason": "\(error.reason)"])
+            logger.warning(
+                "JWKS refresh failed; keeping the previous keys", metadata: ["source": "\(source)", "reason": "\(error.reason)"])
         }
     }
 

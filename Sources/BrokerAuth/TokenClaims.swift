@@ -45,7 +45,9 @@ struct TokenClaims {
         guard let id = claims[map.principal]?.stringValue, (1...256).contains(id.count) else {
             return .failure(.invalidToken("token carries no valid principal"))
         }
-        guard let tenantValue = claims[map.tenant], !tenantValue.isNull else { return .failure(.invalidToken("token carries no tenant")) }
+        guard let tenantValue = claims[map.tenant], !tenantValue.isNull else {
+            return .failure(.invalidToken("token carries no tenant"))
+        }
         // The tenant selects a data partition, so it must be a plain short name, not arbitrary text.
         guard let tenant = tenantValue.stringValue, (1...64).contains(tenant.count),
             !tenant.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
