@@ -21,6 +21,7 @@ struct MCPEndpoint: Sendable {
     let settings: HTTPSettings
     let origins: OriginPolicy
     let auth: AuthGate
+    let frontDoor: FrontDoor
     let logger: Logger
 
     init(server: MCPServer, settings: HTTPSettings, sessions: SessionTable, authenticator: any Authenticator, logger: Logger) {
@@ -29,17 +30,22 @@ struct MCPEndpoint: Sendable {
         self.sessions = sessions
         self.origins = OriginPolicy(settings.allowedOrigins)
         self.auth = AuthGate(authenticator: authenticator, settings: settings, logger: logger)
+        self.frontDoor = FrontDoor(limits: server.settings.limits)
         self.logger = logger
     }
 
     func post(_ request: Request, context: some RequestContext) async -> Response {
         if let refusal = checkOrigin(request) { return refusal }
-        // Authentication comes before the body is read, so an unauthenticated flood costs no body parsing.
+        // Shedding, authentication and the request rate all come before the body is read, so a flood costs no
+        // body parsing.
+        if let refusal = frontDoor.enter() { return refusal }
+        defer { frontDoor.leave() }
         let principal: Principal
         switch await auth.authenticate(request) {
         case .success(let p): principal = p
         case .failure(let refusal): return refusal.response
         }
+        if let refusal = frontDoor.admit(principal) { return refusal }
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         guard contentType.hasPrefix("application/json") else {
             return Self.error(.unsupportedMediaType, .invalidRequest("Content-Type must be application/json"))
@@ -95,7 +101,8 @@ struct MCPEndpoint: Sendable {
         let reply = await server.process(message, session: session, principal: principal, notify: nil)
         headers[.contentType] = "application/json"
         guard let reply else { return Response(status: .accepted, headers: headers) }
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply)))
+        let encoded = frontDoor.compress(reply, request: request, headers: &headers)
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: encoded))
     }
 
     /// Answers on an SSE stream: the request's notifications, then its response, then the stream closes.

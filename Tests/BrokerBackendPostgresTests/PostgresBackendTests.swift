@@ -150,8 +150,11 @@ final class PostgresBackendTests: XCTestCase {
         for _ in 0..<6 {
             let s = try await call(b, "session_state", [:])
             let row = s["rows"]?.arrayValue?.first?.arrayValue ?? []
-            XCTAssertEqual(row.first, "30s", "statement_timeout back at the role default on every pooled connection")
+            // Named queries run in their own transaction with SET LOCAL statement_timeout (the query's 10 s budget):
+            // never a value a hostile statement tried to leave behind, and read-only unless declared a write.
+            XCTAssertEqual(row.first, "10s", "statement_timeout is the call's own on every pooled connection")
             XCTAssertEqual(row[1], "\"$user\", public")
+            XCTAssertEqual(row[2], "on", "a named query that is not declared a write runs read-only")
         }
     }
 

@@ -113,6 +113,20 @@ REVOKE ALL ON analytics.tenant_roles FROM wh_analyst;
 GRANT SELECT ON analytics.tenant_roles TO wh_analyst;
 GRANT EXECUTE ON FUNCTION analytics.current_tenant() TO wh_analyst;
 
+-- Ingest events: the one table tenants may write, through a named query declared `write: true`. The key makes a
+-- retried write land once; row-level security keeps each tenant to its own rows, for reads and writes alike.
+CREATE TABLE analytics.ingest_events (
+  tenant text NOT NULL DEFAULT analytics.current_tenant(),
+  idempotency_key text NOT NULL,
+  note text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (tenant, idempotency_key)
+);
+ALTER TABLE analytics.ingest_events ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON analytics.ingest_events
+  USING (tenant = analytics.current_tenant()) WITH CHECK (tenant = analytics.current_tenant());
+GRANT SELECT, INSERT ON analytics.ingest_events TO wh_analyst;
+
 -- A table the broker must never be able to write to: the hostile-SQL tests check it stays empty.
 CREATE TABLE analytics.write_canary (id serial PRIMARY KEY, note text);
 GRANT SELECT ON analytics.write_canary TO wh_analyst;

@@ -65,6 +65,8 @@ struct NamedQuery: Sendable {
     let parameters: [QueryParameter]
     let maxRows: Int
     let timeout: Duration
+    /// A writing statement (INSERT … ON CONFLICT, say): runs in a READ WRITE transaction and is not annotated read-only.
+    var write = false
 
     /// The tool's input schema: the argument parameters, plus an optional `cursor` for the next page.
     var inputSchema: JSONValue {

@@ -30,7 +30,7 @@ extension PostgresBackend {
 
     func runNamed(_ query: NamedQuery, _ arguments: [String: JSONValue], context: CallContext) async throws -> ToolOutput {
         if let cursor = arguments["cursor"]?.stringValue {
-            return try await nextPage(cursor, tool: query.name, maxRows: query.maxRows, timeout: query.timeout, readOnlyTransaction: false, context: context)
+            return try await nextPage(cursor, tool: query.name, maxRows: query.maxRows, timeout: query.timeout, writes: false, context: context)
         }
         // Identity-bound values come from the verified principal, never from the model's arguments.
         let values: [String?] = query.parameters.map { p in
@@ -46,13 +46,13 @@ extension PostgresBackend {
         }
         return try await execute(
             tool: query.name, sql: query.sql, parameters: values, offset: 0, maxRows: query.maxRows, timeout: query.timeout,
-            readOnlyTransaction: false, context: context)
+            writes: query.write, context: context)
     }
 
     func runSQL(_ arguments: [String: JSONValue], context: CallContext) async throws -> ToolOutput {
         let analyst = configuration.analyst
         if let cursor = arguments["cursor"]?.stringValue {
-            return try await nextPage(cursor, tool: "run_sql", maxRows: analyst.maxRows, timeout: analyst.timeout, readOnlyTransaction: true, context: context)
+            return try await nextPage(cursor, tool: "run_sql", maxRows: analyst.maxRows, timeout: analyst.timeout, writes: false, context: context)
         }
         guard let sql = arguments["sql"]?.stringValue else { throw BrokerError.invalidArguments("Pass the query in 'sql'.") }
         let statement: String
@@ -64,21 +64,21 @@ extension PostgresBackend {
         }
         return try await execute(
             tool: "run_sql", sql: statement, parameters: [], offset: 0, maxRows: analyst.maxRows, timeout: analyst.timeout,
-            readOnlyTransaction: true, context: context)
+            writes: false, context: context)
     }
 
-    func nextPage(_ cursor: String, tool: String, maxRows: Int, timeout: Duration, readOnlyTransaction: Bool, context: CallContext) async throws -> ToolOutput {
+    func nextPage(_ cursor: String, tool: String, maxRows: Int, timeout: Duration, writes: Bool, context: CallContext) async throws -> ToolOutput {
         guard let page = cursors.redeem(cursor, tool: tool, context: context) else {
             throw BrokerError.invalidArguments("The cursor is unknown or expired; run the query again without a cursor.")
         }
         return try await execute(
             tool: tool, sql: page.sql, parameters: page.parameters, offset: page.offset, maxRows: maxRows, timeout: timeout,
-            readOnlyTransaction: readOnlyTransaction, context: context)
+            writes: writes, context: context)
     }
 
     /// Runs one statement with caps, the tighter of the query timeout and the call deadline, and normalization.
     func execute(
-        tool: String, sql: String, parameters: [String?], offset: Int, maxRows: Int, timeout: Duration, readOnlyTransaction: Bool,
+        tool: String, sql: String, parameters: [String?], offset: Int, maxRows: Int, timeout: Duration, writes: Bool,
         context: CallContext
     ) async throws -> ToolOutput {
         let pool = try pool(for: context)
@@ -90,14 +90,13 @@ extension PostgresBackend {
         do {
             rows = try await Deadline.run(until: .now + budget) {
                 try await pool.withConnection(deadline: .now + budget) { c in
-                    guard readOnlyTransaction else {
-                        return try await c.query(statement, parameters: parameters, rowLimit: maxRows + 1, byteLimit: maxBytes)
-                    }
-                    // The database is the real boundary: read-only transaction, statement timeout from the deadline.
-                    try await c.execute("BEGIN READ ONLY")
+                    // The database is the real boundary: a read-only transaction unless the query is declared a
+                    // write, and a statement timeout from the call's deadline either way.
+                    try await c.execute(writes ? "BEGIN READ WRITE" : "BEGIN READ ONLY")
                     try await c.execute("SET LOCAL statement_timeout = \(max(1, budget.wholeMilliseconds))")
                     let result = try await c.query(statement, parameters: parameters, rowLimit: maxRows + 1, byteLimit: maxBytes)
-                    try await c.execute("ROLLBACK")
+                    // A write is acknowledged only once COMMIT has returned.
+                    try await c.execute(writes ? "COMMIT" : "ROLLBACK")
                     return result
                 }
             }

@@ -53,7 +53,7 @@ final class PostgresBackend: Backend {
         var out = configuration.queries.map { q in
             ToolDefinition(
                 name: q.name, description: q.description + suffix, inputSchema: q.inputSchema, outputSchema: Self.resultSchema,
-                annotations: .readOnly)
+                annotations: q.write ? ToolAnnotations(readOnly: false, destructive: false, idempotent: false, openWorld: false) : .readOnly)
         }
         out.append(
             ToolDefinition(

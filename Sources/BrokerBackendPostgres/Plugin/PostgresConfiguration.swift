@@ -15,7 +15,9 @@ import MCPCore
 /// - `analyst_sql`: `enabled` (false), `max_rows` (500), `timeout_ms` (5000), `max_sql_bytes` (8192),
 ///   `allow_functions` (extra function names for the parser gate).
 /// - `queries`: `<name>: {description, sql, parameters: {<param>: {type, required, description, enum, minimum,
-///   maximum, pattern, min_length, max_length} | {bind: tenant|principal|attribute.<name>}}, max_rows, timeout_ms}`.
+///   maximum, pattern, min_length, max_length} | {bind: tenant|principal|attribute.<name>}}, max_rows, timeout_ms,
+///   write}`. A query runs in a READ ONLY transaction unless `write: true` (then READ WRITE, committed); both
+///   carry `SET LOCAL statement_timeout` from the call's deadline.
 ///   `$n` is the n-th declared parameter; placeholders are checked against the declarations at load.
 struct PostgresConfiguration: Sendable {
     struct Tenant: Sendable {
@@ -133,8 +135,9 @@ struct PostgresConfiguration: Sendable {
         }
         let maxRows = try q.int("max_rows", default: defaults.maxRows, range: 1...100_000)
         let timeout = Duration.milliseconds(try q.int("timeout_ms", default: Int(defaults.timeout.components.seconds * 1000), range: 10...600_000))
+        let write = try q.bool("write", default: false)
         try q.finish()
-        return NamedQuery(name: name, description: description, sql: sql, parameters: parameters, maxRows: maxRows, timeout: timeout)
+        return NamedQuery(name: name, description: description, sql: sql, parameters: parameters, maxRows: maxRows, timeout: timeout, write: write)
     }
 
     static func readParameter(name: String, _ p: ConfigNode) throws(ConfigError) -> QueryParameter {

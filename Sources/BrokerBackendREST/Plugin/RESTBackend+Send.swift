@@ -24,6 +24,9 @@ extension RESTBackend {
         let attempts = retrySafe ? configuration.maxAttempts : 1
         var attempt = 0
         var tokenRefreshed = false
+        // A retry holds a permit from the broker-wide retry budget until its attempt completes.
+        var holdsRetryPermit = false
+        defer { if holdsRetryPermit { context.retryFinished() } }
         while true {
             attempt += 1
             try context.checkAlive()
@@ -44,10 +47,15 @@ extension RESTBackend {
             try applyTLS(&request)
             let outcome: Result<CurlResponse, CurlError>
             do { outcome = .success(try await curl.perform(request)) } catch { outcome = .failure(error) }
+            if holdsRetryPermit {
+                context.retryFinished()
+                holdsRetryPermit = false
+            }
             switch outcome {
             case .failure(let e):
                 let transient = [.connectFailed, .timeout, .lowSpeed, .couldNotResolve].contains(e.kind)
-                if transient, attempt < attempts, let delay = backoff(attempt: attempt, retryAfter: nil, context: context) {
+                if transient, attempt < attempts, let delay = backoff(attempt: attempt, retryAfter: nil, context: context), mayRetry(context) {
+                    holdsRetryPermit = true
                     context.logger.notice("REST attempt failed; retrying", metadata: ["attempt": "\(attempt)", "error": .string(e.description)])
                     try await context.sleep(for: delay)
                     continue
@@ -63,7 +71,8 @@ extension RESTBackend {
                 }
                 if Self.retryStatuses.contains(response.status), attempt < attempts {
                     let retryAfter = Self.retryAfter(response)
-                    if let delay = backoff(attempt: attempt, retryAfter: retryAfter, context: context) {
+                    if let delay = backoff(attempt: attempt, retryAfter: retryAfter, context: context), mayRetry(context) {
+                        holdsRetryPermit = true
                         context.logger.notice("REST attempt got \(response.status); retrying", metadata: ["attempt": "\(attempt)", "delay_ms": "\(delay.wholeMilliseconds)"])
                         try await context.sleep(for: delay)
                         continue
@@ -77,6 +86,13 @@ extension RESTBackend {
                 return response
             }
         }
+    }
+
+    /// Whether the broker-wide retry budget allows one more retry (logged when it does not).
+    func mayRetry(_ context: CallContext) -> Bool {
+        if context.mayRetry() { return true }
+        context.logger.notice("retry budget exhausted; not retrying", metadata: ["backend": .string(name)])
+        return false
     }
 
     func url(path: String, query: [(String, String)]) -> String {

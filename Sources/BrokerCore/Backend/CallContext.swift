@@ -79,6 +79,8 @@ public struct CallContext: Sendable {
     public var logger: Logger
     /// Progress and log notifications to the client.
     public var notifier: ClientNotifier
+    /// The broker-wide retry budget: a backend retries only with a permit from it (``withRetryPermit()``).
+    public var retryBudget: RetryBudget?
 
     public init(principal: Principal, correlationID: String, deadline: ContinuousClock.Instant, logger: Logger, notifier: ClientNotifier = .none) {
         self.principal = principal
@@ -103,6 +105,13 @@ public struct CallContext: Sendable {
         if Task.isCancelled { throw BrokerError.cancelled }
         if ContinuousClock.now >= deadline { throw BrokerError.timeout("The call ran out of time before it could finish.") }
     }
+
+    /// Asks the retry budget for one retry; `false` means give up now instead of adding load to a struggling
+    /// backend. Call ``retryFinished()`` once the retried attempt has completed.
+    public func mayRetry() -> Bool { retryBudget?.tryAcquireRetry() ?? true }
+
+    /// Returns the permit taken by ``mayRetry()``.
+    public func retryFinished() { retryBudget?.retryEnded() }
 
     /// Sleeps for simulated or backoff delays, honouring the deadline and cancellation.
     public func sleep(for duration: Duration) async throws(BrokerError) {

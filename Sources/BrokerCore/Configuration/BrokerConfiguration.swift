@@ -65,6 +65,8 @@ public struct ServerSettings: Sendable {
     public var policyConfigured = false
     /// The audit sink (`server.audit`); `nil` writes no audit lines (and the broker warns at start).
     public var audit: AuditSettings?
+    /// Rate limits, load shedding, retry budget and compression (`server.limits`).
+    public var limits = ServerLimits()
 
     public init() {}
 }
@@ -182,6 +184,7 @@ public struct BrokerConfiguration {
             do { try http.checkExposure() } catch { throw h.error("host", error.reason) }
             out.http = http
         }
+        if let l = try s.section("limits") { out.limits = try readLimits(l) }
         if let a = try s.section("audit") {
             guard let path = try a.optionalPath("path") else { throw a.error("path", "is required (the append-only audit file)") }
             out.audit = AuditSettings(path: path, hashKey: try a.secret("hash_key", required: false))

@@ -14,6 +14,7 @@ public struct Broker: Sendable {
     /// - Throws: ``ConfigError`` naming the file, key path and reason for the first problem found.
     public init(configuration: BrokerConfiguration, registry: BackendRegistry, logger: Logger) throws {
         var backends: [any Backend] = []
+        var resilience: [String: BackendResilience] = [:]
         for entry in configuration.backends {
             guard let kind = registry.kind(entry.kind) else {
                 throw entry.settings.error("kind", "unknown backend kind '\(entry.kind)' (known: \(registry.names.joined(separator: ", ")))")
@@ -21,6 +22,8 @@ public struct Broker: Sendable {
             var log = logger
             log[metadataKey: "backend"] = .string(entry.name)
             entry.settings.markRead("kind")
+            // Protection settings are the broker's, not the kind's: read here, before the kind checks its keys.
+            resilience[entry.name] = try BrokerConfiguration.readResilience(entry.settings)
             backends.append(try kind.make(BackendSetup(name: entry.name, settings: entry.settings, logger: log)))
         }
         let file = configuration.backends.first?.settings.file ?? "configuration"
@@ -29,7 +32,7 @@ public struct Broker: Sendable {
         let audit = try configuration.server.audit.map { settings throws(ConfigError) in try AuditLog(settings: settings) }
         if !configuration.server.policyConfigured { logger.warning("no policy section: every tool, resource and prompt is denied") }
         if audit == nil { logger.warning("no server.audit path: calls are not audited") }
-        server = MCPServer(catalog: catalog, settings: configuration.server, audit: audit, logger: logger)
+        server = MCPServer(catalog: catalog, settings: configuration.server, audit: audit, resilience: resilience, logger: logger)
     }
 
     /// Readiness of every backend, checked concurrently with a 3 s bound each.
@@ -51,7 +54,7 @@ public struct Broker: Sendable {
             for await r in group { out.append(r) }
             return out.sorted { $0.0 < $1.0 }.map(\.1)
         }
-        return Readiness(backends: zip(catalog.backends.map(\.name), reports).map { ($0, $1) })
+        return Readiness(backends: zip(catalog.backends.map(\.name), reports).map { ($0, $1) }, breakers: server.breakerStates)
     }
 }
 
@@ -59,10 +62,17 @@ public struct Broker: Sendable {
 public struct Readiness: Sendable {
     /// Each backend's report, in configuration order.
     public let backends: [(name: String, report: HealthReport)]
+    /// Each backend's circuit breaker state.
+    public var breakers: [String: String] = [:]
+
+    public init(backends: [(name: String, report: HealthReport)], breakers: [String: String] = [:]) {
+        self.backends = backends
+        self.breakers = breakers
+    }
 
     /// `ready` (all up), `degraded` (some down: the others still serve) or `unavailable` (all down).
     public var status: String {
-        let up = backends.filter { $0.report.healthy }.count
+        let up = backends.filter { $0.report.healthy && breakers[$0.name, default: "closed"] != "open" }.count
         if up == backends.count { return "ready" }
         return up == 0 ? "unavailable" : "degraded"
     }
@@ -71,8 +81,9 @@ public struct Readiness: Sendable {
     public var json: JSONValue {
         var b: [String: JSONValue] = [:]
         for (name, r) in backends {
-            var o: [String: JSONValue] = ["status": r.healthy ? "up" : "down"]
-            if let reason = r.reason { o["reason"] = .string(reason) }
+            let breaker = breakers[name, default: "closed"]
+            var o: [String: JSONValue] = ["status": r.healthy && breaker != "open" ? "up" : "down", "breaker": .string(breaker)]
+            if let reason = r.reason { o["reason"] = .string(reason) } else if breaker == "open" { o["reason"] = "circuit breaker open after repeated failures" }
             b[name] = .object(o)
         }
         return ["status": .string(status), "backends": .object(b)]

@@ -46,10 +46,13 @@ extension MCPServer {
         log[metadataKey: "backend"] = .string(backend.name)
         log[metadataKey: "tool"] = .string(name)
         let box = NotifierState()
-        let context = CallContext(
-            principal: principal, correlationID: correlationID,
-            deadline: .now + .milliseconds(settings.defaultTimeoutMilliseconds), logger: log,
+        let guarded = guards.backends[tool.backendIndex]
+        var timeout = Duration.milliseconds(settings.defaultTimeoutMilliseconds)
+        if let t = guarded.settings.timeout, t < timeout { timeout = t }
+        var context = CallContext(
+            principal: principal, correlationID: correlationID, deadline: .now + timeout, logger: log,
             notifier: makeNotifier(request: request, session: session, notify: notify, state: box))
+        context.retryBudget = guards.retryBudget
         defer { box.finish() }
         var decision = "allowed", rule = visibility.rule, outcome = "ok"
         defer {
@@ -80,9 +83,30 @@ extension MCPServer {
             }
             rule += "+confirmed"
         }
+        if let refusal = guards.checkTenantLimits(tool: name, principal: principal) {
+            outcome = refusal.code.rawValue
+            context.logger.notice("tool call refused by rate limit", metadata: ["outcome": .string(outcome)])
+            return .success(Self.errorResult(refusal, correlationID: correlationID))
+        }
+        guards.retryBudget.callStarted()
+        defer { guards.retryBudget.callEnded() }
         do {
-            let output = try await Deadline.run(until: context.deadline) {
-                try await backend.callTool(tool.definition.name, arguments: arguments, context: context)
+            let call: @Sendable () async throws -> ToolOutput = { [context] in
+                try await guarded.run(name, context: context) {
+                    try await backend.callTool(tool.definition.name, arguments: arguments, context: context)
+                }
+            }
+            let output: ToolOutput
+            if let cache = guarded.cache,
+                let key = guards.cacheKey(
+                    backend: tool.backendIndex, tool: tool.definition.name, arguments: arguments, principal: principal,
+                    visibilityClass: settings.policy.visibilityClass(of: principal))
+            {
+                let (value, hit) = try await cache.value(for: key, load: call)
+                context.logger.info(hit ? "cache hit" : "cache miss", metadata: ["cache": .string(hit ? "hit" : "miss")])
+                output = value
+            } else {
+                output = try await call()
             }
             if tool.definition.outputSchema != nil, output.structured?.objectValue == nil {
                 outcome = BrokerError.Code.internal.rawValue

@@ -22,16 +22,26 @@ public final class MCPServer: Sendable {
     public let audit: AuditLog?
     /// Filtered list entries per visibility class (see ``VisibleLists``).
     let visible: VisibleListCache
+    /// Rate limits, bulkheads, breakers, retry budget and caches around tool calls.
+    let guards: CallGuards
     /// Version reported in `serverInfo`.
     public static let version = "0.1.0"
 
-    public init(catalog: Catalog, settings: ServerSettings, audit: AuditLog? = nil, logger: Logger) {
+    /// - Parameter resilience: per-backend protection settings by backend name (defaults for any not given).
+    public init(
+        catalog: Catalog, settings: ServerSettings, audit: AuditLog? = nil, resilience: [String: BackendResilience] = [:], logger: Logger
+    ) {
         self.catalog = catalog
         self.settings = settings
         self.audit = audit
         self.logger = logger
         self.visible = VisibleListCache(catalog: catalog, policy: settings.policy)
+        self.guards = CallGuards(
+            limits: settings.limits, backends: catalog.backends.map { ($0.name, resilience[$0.name] ?? BackendResilience()) }, logger: logger)
     }
+
+    /// Each backend's circuit breaker state (`closed`, `open`, `half_open`), for readiness.
+    public var breakerStates: [String: String] { guards.breakerStates }
 
     /// Capabilities we serve. `listChanged`/`subscribe` are absent: the catalogue is fixed for the process lifetime.
     static let capabilities: JSONValue = ["tools": [:], "resources": [:], "prompts": [:], "logging": [:]]

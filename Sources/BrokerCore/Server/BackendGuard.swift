@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Logging
+import MCPCore
+
+/// What stands between the broker and one backend: its share of the backend's capacity, a bulkhead, a circuit
+/// breaker and an optional result cache. Built once per backend; every call to it goes through ``run(_:context:work:)``.
+final class BackendGuard: Sendable {
+    let name: String
+    let settings: BackendResilience
+    let limiter: KeyedRateLimiter?
+    let bulkhead: Bulkhead
+    let breaker: CircuitBreaker
+    let cache: SingleFlightCache<ToolOutput>?
+
+    init(name: String, settings: BackendResilience, logger: Logger) {
+        self.name = name
+        self.settings = settings
+        self.limiter = settings.effectiveRate.map { KeyedRateLimiter(limit: $0, maxKeys: 1) }
+        self.bulkhead = Bulkhead(maxConcurrent: settings.maxConcurrent, maxQueue: settings.maxQueue, name: "The \(name) system")
+        self.breaker = CircuitBreaker(policy: settings.breaker) { from, to in
+            // State changes are rare and matter to operators: always logged.
+            logger.warning("circuit breaker \(from) -> \(to)", metadata: ["backend": .string(name), "breaker": .string(to)])
+        }
+        self.cache = settings.cache.map { SingleFlightCache<ToolOutput>(ttl: $0.ttl, maxEntries: $0.maxEntries) }
+    }
+
+    /// Failures that say the backend is unwell. A refused argument or a missing record says nothing about its health.
+    static func countsAgainstBackend(_ error: BrokerError) -> Bool {
+        [.backendUnavailable, .timeout, .backendError, .internal].contains(error.code)
+    }
+
+    /// Runs `work` under the backend's rate share, bulkhead and breaker, in that order: each refusal is cheap and
+    /// happens before the backend is touched.
+    func run(_ tool: String, context: CallContext, work: @escaping @Sendable () async throws -> ToolOutput) async throws -> ToolOutput {
+        if let limiter, case .limited(let wait) = limiter.acquire(name) {
+            throw BrokerError(
+                .rateLimited, "The \(name) system is at the share of its capacity this broker may use; try again shortly.",
+                retriable: true, backend: name, retryAfterSeconds: Self.seconds(wait))
+        }
+        let admission = breaker.admit()
+        if case .rejected(let wait) = admission {
+            throw BrokerError(
+                .backendUnavailable, "The \(name) system is failing, so calls to it are paused for a moment; try again shortly.",
+                retriable: true, backend: name, retryAfterSeconds: Self.seconds(wait))
+        }
+        do {
+            try await bulkhead.acquire(until: context.deadline)
+        } catch {
+            // The breaker admitted this call (perhaps as its probe): tell it the call never reached the backend.
+            breaker.abandon()
+            throw error
+        }
+        defer { bulkhead.release() }
+        do {
+            let output = try await Deadline.run(until: context.deadline, work)
+            breaker.record(success: true)
+            return output
+        } catch let error as BrokerError {
+            breaker.record(success: !Self.countsAgainstBackend(error))
+            throw error
+        } catch {
+            if Task.isCancelled { breaker.abandon() } else { breaker.record(success: false) }
+            throw error
+        }
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        let c = d.components
+        return Double(c.seconds) + Double(c.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import Logging
+import MCPCore
+
+/// The broker's protections around tool calls: per-tenant and per-tenant-and-tool rate limits, the retry
+/// budget, and one ``BackendGuard`` per backend (capacity share, bulkhead, breaker, cache).
+final class CallGuards: Sendable {
+    let tenantLimiter: KeyedRateLimiter?
+    let tenantToolLimiter: KeyedRateLimiter?
+    let retryBudget: RetryBudget
+    let backends: [BackendGuard]
+
+    init(limits: ServerLimits, backends: [(name: String, settings: BackendResilience)], logger: Logger) {
+        tenantLimiter = limits.tenantRate.map { KeyedRateLimiter(limit: $0) }
+        tenantToolLimiter = limits.tenantToolRate.map { KeyedRateLimiter(limit: $0) }
+        retryBudget = RetryBudget(ratio: limits.retryBudgetRatio)
+        self.backends = backends.map { BackendGuard(name: $0.name, settings: $0.settings, logger: logger) }
+    }
+
+    /// Refuses a call that exceeds its tenant's limits, with the wait the model should observe.
+    func checkTenantLimits(tool: String, principal: Principal) -> BrokerError? {
+        if let tenantLimiter, case .limited(let wait) = tenantLimiter.acquire(principal.tenant) {
+            return BrokerError(
+                .rateLimited, "Your organisation is making calls faster than its limit allows; wait a moment and try again.",
+                retriable: true, retryAfterSeconds: BackendGuard.seconds(wait))
+        }
+        if let tenantToolLimiter, case .limited(let wait) = tenantToolLimiter.acquire(principal.tenant + "\u{1F}" + tool) {
+            return BrokerError(
+                .rateLimited, "\(tool) is being called faster than your organisation's limit for it; wait a moment and try again.",
+                retriable: true, retryAfterSeconds: BackendGuard.seconds(wait))
+        }
+        return nil
+    }
+
+    /// The cache key of a call, or `nil` when the tool's results are not cached. Tenant and principal class are
+    /// part of the key, so one tenant's (or role's) entry is never served to another.
+    func cacheKey(backend: Int, tool: String, arguments: [String: JSONValue], principal: Principal, visibilityClass: String) -> String? {
+        guard let settings = backends[backend].settings.cache, settings.tools.contains(tool) else { return nil }
+        let who = settings.shareWithinRole ? visibilityClass + "\u{1F}" + principal.attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",") : principal.bindingKey
+        return principal.tenant + "\u{1E}" + who + "\u{1E}" + tool + "\u{1E}" + JSONValue.object(arguments).jsonText
+    }
+
+    /// Breaker state per backend, for `/readyz`.
+    var breakerStates: [String: String] {
+        Dictionary(uniqueKeysWithValues: backends.map { ($0.name, $0.breaker.stateName) })
+    }
+}
