@@ -35,6 +35,9 @@ start() {
 
 stop() {
   if [ -f "$RUN/pid" ]; then kill "$(cat "$RUN/pid")" 2>/dev/null || true; rm -f "$RUN/pid"; fi
+  # Another checkout's demo CRM on the same port would hold it (as pg.sh does for clusters, it is stopped too).
+  pkill -f "crm-demo --host 127.0.0.1 --port $CRM_PORT " 2>/dev/null || true
+  for _ in $(seq 1 50); do pgrep -f "crm-demo --host 127.0.0.1 --port $CRM_PORT " >/dev/null || break; sleep 0.1; done
 }
 
 case "${1:-}" in
