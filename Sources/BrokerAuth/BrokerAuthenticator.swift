@@ -60,14 +60,11 @@ public final class BrokerAuthenticator: Authenticator {
     }
 
     private func check(_ authorization: String?) async -> Result<Principal, AuthChallenge> {
-        guard let header = authorization?.trimmingSpaces, !header.isEmpty else { return .failure(.missing(scope: missingScope)) }
-        let pieces = header.split(separator: " ", maxSplits: 1)
-        guard pieces.count == 2, pieces[0].lowercased() == "bearer" else {
-            return .failure(.invalidRequest("authorization scheme must be Bearer"))
-        }
-        let credential = pieces[1].trimmingSpaces
-        guard !credential.isEmpty, !credential.contains(where: \.isWhitespace) else {
-            return .failure(.invalidRequest("malformed Bearer credential"))
+        let credential: String
+        switch Self.bearerCredential(authorization) {
+        case .none: return .failure(.missing(scope: missingScope))
+        case .some(.failure(let challenge)): return .failure(challenge)
+        case .some(.success(let c)): credential = c
         }
         if credential.hasPrefix(APIKeyVerifier.prefix) {
             guard let principal = apiKeys.principal(forKey: credential) else { return .failure(.invalidToken("unknown API key")) }
@@ -81,10 +78,31 @@ public final class BrokerAuthenticator: Authenticator {
     var jwksRefreshCount: Int { jwt?.refreshCount ?? 0 }
 }
 
-extension StringProtocol {
-    /// Without leading and trailing spaces and tabs (HTTP optional whitespace), no Foundation needed.
-    fileprivate var trimmingSpaces: String {
-        let isOWS: (Character) -> Bool = { $0 == " " || $0 == "\t" }
-        return String(self.drop(while: isOWS).reversed().drop(while: isOWS).reversed())
+extension BrokerAuthenticator {
+    /// The credential of an `Authorization: Bearer <credential>` header: `nil` when there is none, a challenge
+    /// when it is malformed.
+    ///
+    /// Works on UTF-8 bytes: a JWT is about a kilobyte, and Character-by-Character trimming and splitting showed up
+    /// in profiles at a third of a millisecond per request.
+    static func bearerCredential(_ header: String?) -> Result<String, AuthChallenge>? {
+        guard let header else { return nil }
+        let u = Array(header.utf8)
+        var lo = 0, hi = u.count
+        while lo < hi, u[lo] == 0x20 || u[lo] == 0x09 { lo += 1 }
+        while hi > lo, u[hi - 1] == 0x20 || u[hi - 1] == 0x09 { hi -= 1 }
+        guard lo < hi else { return nil }
+        var space = lo
+        while space < hi, u[space] != 0x20 { space += 1 }
+        let scheme = u[lo..<space]
+        guard scheme.count == 6, zip(scheme, "bearer".utf8).allSatisfy({ $0 | 0x20 == $1 }), space < hi else {
+            return .failure(.invalidRequest("authorization scheme must be Bearer"))
+        }
+        var start = space
+        while start < hi, u[start] == 0x20 || u[start] == 0x09 { start += 1 }
+        let credential = u[start..<hi]
+        guard !credential.isEmpty, !credential.contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
+            return .failure(.invalidRequest("malformed Bearer credential"))
+        }
+        return .success(String(decoding: credential, as: UTF8.self))
     }
 }

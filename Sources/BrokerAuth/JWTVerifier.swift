@@ -25,6 +25,11 @@ final class JWTVerifier: Sendable {
     private let allowed: Set<String>
     private let logger: Logger
     private let state = Mutex(KeyState())
+    /// Tokens already verified, until their expiry or `verifiedFor`, whichever is first: a client sends the same
+    /// token on every request, and the signature check was most of the cost of authenticating it.
+    private let verified = Mutex<[String: (principal: Principal, until: Double)]>([:])
+    static let verifiedFor = 60.0
+    static let maxVerified = 10_000
 
     init(settings: JWTSettings, source: JWKSSource, logger: Logger) {
         self.settings = settings
@@ -49,6 +54,27 @@ final class JWTVerifier: Sendable {
 
     /// Verifies `token` and yields its principal, or the challenge to answer with.
     func verify(_ token: String) async -> Result<Principal, AuthChallenge> {
+        let now = Date().timeIntervalSince1970
+        if let hit = verified.withLock({ $0[token] }), hit.until > now { return .success(hit.principal) }
+        let result = await verifyUncached(token, now: now)
+        if case .success(let principal) = result, let exp = Self.expiry(of: token) {
+            let until = min(exp + Double(settings.clockSkewSeconds), now + Self.verifiedFor)
+            verified.withLock { v in
+                if v.count >= Self.maxVerified { v.removeAll() }
+                v[token] = (principal, until)
+            }
+        }
+        return result
+    }
+
+    /// `exp` of a token that has just been verified (so its payload is known to be well formed).
+    static func expiry(of token: String) -> Double? {
+        let parts = Array(token.utf8).split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard parts.count == 3, let payload = Base64URL.decode(parts[1]), let claims = try? JSONParser.parse(payload) else { return nil }
+        return claims["exp"]?.doubleValue
+    }
+
+    private func verifyUncached(_ token: String, now: Double) async -> Result<Principal, AuthChallenge> {
         let bytes = Array(token.utf8)
         guard bytes.count <= settings.maxTokenBytes else { return .failure(.invalidToken("token too large")) }
         let parts = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
@@ -72,7 +98,7 @@ final class JWTVerifier: Sendable {
         else { return .failure(.invalidToken("bad signature")) }
 
         guard let claims = Self.jsonObject(parts[1]) else { return .failure(.invalidToken("token payload is malformed")) }
-        return TokenClaims(settings: settings).principal(from: claims, now: Date().timeIntervalSince1970)
+        return TokenClaims(settings: settings).principal(from: claims, now: now)
     }
 
     /// A base64url segment holding a JSON object, or `nil`.

@@ -20,6 +20,8 @@ final class VisibleListCache: Sendable {
     /// Tool list entries with the policy's `destructive` override applied, in catalogue order.
     let toolEntries: [JSONValue]
     private let cache = Mutex<[String: VisibleLists]>([:])
+    /// Encoded `tools/list` results by visibility class and cursor: a repeated list is a lookup and a copy.
+    private let encodedPages = Mutex<[String: [UInt8]]>([:])
     /// Bound on cached classes; beyond it the cache starts over (classes are few in practice).
     static let maxClasses = 4096
 
@@ -33,6 +35,24 @@ final class VisibleListCache: Sendable {
             a["readOnlyHint"] = false
             o["annotations"] = .object(a)
             return .object(o)
+        }
+    }
+
+    /// The encoded `tools/list` result for this principal's class and the request's cursor.
+    func encodedToolsPage(_ params: [String: JSONValue], principal: Principal, pageSize: Int) -> Result<[UInt8], RPCError> {
+        let cursor = params["cursor"]?.stringValue ?? ""
+        let key = policy.visibilityClass(of: principal) + "\u{1E}" + cursor
+        if let hit = encodedPages.withLock({ $0[key] }) { return .success(hit) }
+        switch ListCursor.page(lists(for: principal).tools, key: "tools", list: "tools", params: params, pageSize: pageSize) {
+        case .failure(let e): return .failure(e)
+        case .success(let value):
+            let bytes = JSONWriter.encode(value)
+            // Only cursors this server issued get here (others fail above), so the map stays small; bounded anyway.
+            encodedPages.withLock { c in
+                if c.count >= Self.maxClasses { c.removeAll() }
+                c[key] = bytes
+            }
+            return .success(bytes)
         }
     }
 

@@ -76,6 +76,15 @@ public final class MCPServer: Sendable {
         session.touch()
         session.begin(request.id)
         let task = Task { () -> [UInt8]? in
+            // tools/list is served from encoded pages: clients list on every connection, and 1,000 tools are 0.5 MB.
+            if request.method == "tools/list", session.isInitialized {
+                let page = self.visible.encodedToolsPage(request.params ?? [:], principal: principal, pageSize: self.settings.pageSize)
+                if session.end(request.id) { return nil }
+                switch page {
+                case .success(let bytes): return RPCEncoding.result(id: request.id, encoded: bytes)
+                case .failure(let error): return RPCEncoding.error(id: request.id, error)
+                }
+            }
             let reply = await self.dispatch(request, session: session, principal: principal, notify: notify)
             if session.end(request.id) { return nil }
             switch reply {

@@ -42,13 +42,14 @@ public enum JSONWriter {
         case .object(let o):
             out.append(UInt8(ascii: "{"))
             var first = true
-            for k in o.keys.sorted() {
+            // Sorting the pairs (not the keys, then looking each up) avoids a hash per key; comparing UTF-8 bytes
+            // avoids Unicode-aware String ordering, which profiles showed dominating large encodes.
+            for (k, v) in o.count < 2 ? Array(o) : o.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 writeString(k, into: &out)
                 out.append(UInt8(ascii: ":"))
-                // Force-unwrap free: the key came from the dictionary itself.
-                if let v = o[k] { write(v, into: &out) }
+                write(v, into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -59,20 +60,37 @@ public enum JSONWriter {
     /// Appends a JSON string literal.
     public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for c in s.utf8 {
-            switch c {
-            case 0x22: out.append(0x5C); out.append(0x22)
-            case 0x5C: out.append(0x5C); out.append(0x5C)
-            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
-            case 0x00..<0x20:
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(hex[Int(c >> 4)])
-                out.append(hex[Int(c & 0xF)])
-            default: out.append(c)
+        // Fast path: copy runs of bytes that need no escaping in bulk (most strings are one such run).
+        let copied: Bool = s.utf8.withContiguousStorageIfAvailable { bytes in
+            var start = 0
+            for i in 0..<bytes.count {
+                let c = bytes[i]
+                guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
+                if start < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
+                escape(c, into: &out)
+                start = i + 1
             }
+            if start < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<bytes.count])) }
+            return true
+        } ?? false
+        if !copied {
+            for c in s.utf8 { escape(c, into: &out) }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    private static func escape(_ c: UInt8, into out: inout [UInt8]) {
+        switch c {
+        case 0x22: out.append(0x5C); out.append(0x22)
+        case 0x5C: out.append(0x5C); out.append(0x5C)
+        case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
+        case 0x00..<0x20:
+            out.append(contentsOf: "\\u00".utf8)
+            out.append(hex[Int(c >> 4)])
+            out.append(hex[Int(c & 0xF)])
+        default: out.append(c)
+        }
     }
 }

@@ -139,6 +139,19 @@ public enum RPCEncoding {
     /// A notification.
     public static func notification(_ n: RPCNotification) -> [UInt8] { JSONWriter.encode(n.json) }
 
+    /// A success response around a result that is already encoded (cached list pages): the envelope is written
+    /// around the bytes, in the same key order as ``result(id:_:)``.
+    public static func result(id: RequestID, encoded result: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(result.count + 48)
+        out.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
+        JSONWriter.write(id.json, into: &out)
+        out.append(contentsOf: #","result":"#.utf8)
+        out.append(contentsOf: result)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     /// A server-to-client request.
     public static func request(_ r: RPCRequest) -> [UInt8] {
         var o: [String: JSONValue] = ["jsonrpc": "2.0", "id": r.id.json, "method": .string(r.method)]
