@@ -202,23 +202,3 @@ final class NotifierState: Sendable {
     var isOpen: Bool { state.withLock { $0.open } }
     func finish() { state.withLock { $0.open = false } }
 }
-
-/// Runs work against an absolute deadline: past it the work is cancelled and a `timeout` error is thrown.
-public enum Deadline {
-    /// Races `work` against the deadline.
-    public static func run<T: Sendable>(until deadline: ContinuousClock.Instant, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await work() }
-            group.addTask {
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next() else { throw BrokerError.timeout("The call ran out of time.") }
-            guard let value = first else {
-                throw BrokerError.timeout("The backend did not answer in time; try again, or narrow the request.")
-            }
-            return value
-        }
-    }
-}
