@@ -416,7 +416,7 @@ def profile(b: Broker, wid: str, run, seconds: int) -> None:
     out = subprocess.run(["perf", "report", "-i", str(data), "--stdio", "--no-children", "-g", "none", "--sort", "dso,symbol", "--percent-limit", "0.7"],
                          capture_output=True, text=True).stdout
     lines = [l for l in out.splitlines() if l.strip() and not l.startswith("#") and "%" in l.split()[0]]
-    (RESULTS / f"profile-{wid}.txt").write_text("\n".join(lines[:40]) + "\n")
+    (RESULTS / f"profile-{wid}.txt").write_text("\n".join(l.rstrip() for l in lines[:40]) + "\n")
     info(f"{wid}: top of profile")
     for l in lines[:8]:
         info("  " + l.strip()[:150])
