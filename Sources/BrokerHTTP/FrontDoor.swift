@@ -45,7 +45,7 @@ final class FrontDoor: Sendable {
     /// 429 when the principal sends requests faster than `server.limits.http_rate`.
     func admit(_ principal: Principal) -> Response? {
         guard let principalLimiter, case .limited(let wait) = principalLimiter.acquire(principal.bindingKey) else { return nil }
-        let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18).rounded(.up)))
+        let seconds = max(1, Int(wait.seconds.rounded(.up)))
         return Self.refusal(.tooManyRequests, retryAfter: seconds, "too many requests; retry after \(seconds) s")
     }
 

@@ -12,7 +12,7 @@ enum PostgresErrors {
             return BrokerError(.backendError, "The warehouse call failed unexpectedly.", backend: backend, detail: String(describing: type(of: error)))
         }
         let detail = "\(pg.description) \(pg.serverMessage ?? "")"
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        let seconds = timeout.seconds
         let limit = seconds.rounded() == seconds ? "\(Int(seconds)) s" : "\(seconds) s"
         switch pg.kind {
         case .timeout:

@@ -142,12 +142,17 @@ public struct Policy: Sendable {
     public func decide(tool: String, principal: Principal, arguments: [String: JSONValue]) -> PolicyDecision {
         let visible = visibility(of: tool, for: principal)
         guard case .allow = visible else { return visible }
+        return checkArguments(tool: tool, principal: principal, arguments: arguments) ?? visible
+    }
+
+    /// The argument rules alone, for a tool already known to be visible: the denial, or `nil` when they pass.
+    public func checkArguments(tool: String, principal: Principal, arguments: [String: JSONValue]) -> PolicyDecision? {
         for rule in rules where rule.applies(to: principal, tool: tool) {
             for c in rule.require where c.readsArguments && !Self.holds(c, principal: principal, arguments: arguments) {
                 return .deny(rule: rule.id, message: rule.message ?? Self.explain(c, principal: principal))
             }
         }
-        return visible
+        return nil
     }
 
     /// Whether `principal` may list and read a resource URI (or template).

@@ -36,13 +36,13 @@ final class BackendGuard: Sendable {
         if let limiter, case .limited(let wait) = limiter.acquire(name) {
             throw BrokerError(
                 .rateLimited, "The \(name) system is at the share of its capacity this broker may use; try again shortly.",
-                retriable: true, backend: name, retryAfterSeconds: Self.seconds(wait))
+                retriable: true, backend: name, retryAfterSeconds: wait.seconds)
         }
         let admission = breaker.admit()
         if case .rejected(let wait) = admission {
             throw BrokerError(
                 .backendUnavailable, "The \(name) system is failing, so calls to it are paused for a moment; try again shortly.",
-                retriable: true, backend: name, retryAfterSeconds: Self.seconds(wait))
+                retriable: true, backend: name, retryAfterSeconds: wait.seconds)
         }
         do {
             try await bulkhead.acquire(until: context.deadline)
@@ -65,8 +65,4 @@ final class BackendGuard: Sendable {
         }
     }
 
-    static func seconds(_ d: Duration) -> Double {
-        let c = d.components
-        return Double(c.seconds) + Double(c.attoseconds) / 1e18
-    }
 }

@@ -23,12 +23,12 @@ final class CallGuards: Sendable {
         if let tenantLimiter, case .limited(let wait) = tenantLimiter.acquire(principal.tenant) {
             return BrokerError(
                 .rateLimited, "Your organisation is making calls faster than its limit allows; wait a moment and try again.",
-                retriable: true, retryAfterSeconds: BackendGuard.seconds(wait))
+                retriable: true, retryAfterSeconds: wait.seconds)
         }
         if let tenantToolLimiter, case .limited(let wait) = tenantToolLimiter.acquire(principal.tenant + "\u{1F}" + tool) {
             return BrokerError(
                 .rateLimited, "\(tool) is being called faster than your organisation's limit for it; wait a moment and try again.",
-                retriable: true, retryAfterSeconds: BackendGuard.seconds(wait))
+                retriable: true, retryAfterSeconds: wait.seconds)
         }
         return nil
     }

@@ -98,8 +98,7 @@ final class DeadlineWatch: Sendable {
             if let next {
                 let wait = next - ContinuousClock.now
                 if wait > .zero {
-                    let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
-                    _ = wake.wait(until: Date(timeIntervalSinceNow: seconds))
+                    _ = wake.wait(until: Date(timeIntervalSinceNow: wait.seconds))
                 }
             } else {
                 _ = wake.wait(until: Date(timeIntervalSinceNow: 60))

@@ -70,7 +70,7 @@ extension MCPServer {
             outcome = BrokerError.Code.invalidArguments.rawValue
             return .success(Self.errorResult(.invalidArguments("Invalid arguments for \(name): \(detail)."), correlationID: correlationID))
         }
-        if case .deny(let denyingRule, let message) = settings.policy.decide(tool: name, principal: principal, arguments: arguments) {
+        if case .deny(let denyingRule, let message)? = settings.policy.checkArguments(tool: name, principal: principal, arguments: arguments) {
             (decision, rule, outcome) = ("denied", denyingRule, "not_run")
             context.logger.notice("tool call denied by policy", metadata: ["rule": .string(denyingRule)])
             return .success(Self.errorResult(BrokerError(.forbidden, "Not allowed by policy \(denyingRule): \(message)"), correlationID: correlationID))
