@@ -82,6 +82,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(200, b'{"final":true}')
         elif path == "/ok":
             self.reply(200, b'{"ok":true}', extra=[("X-Dup", "one"), ("X-Dup", "two")])
+        elif path == "/pretty":
+            self.reply(200, json.dumps({"name": "Zürich ✓", "tags": ["a b", "c"], "n": 1.50, "nested": {"x": None}}, indent=2, ensure_ascii=False).encode())
+        elif path == "/array":
+            self.reply(200, b'[1, 2, {"a": "b"}]')
+        elif path == "/truncated":
+            self.reply(200, b'{"a": [1, 2')
+        elif path == "/bad-utf8":
+            self.reply(200, b'{"a": "\xff"}')
+        elif path == "/long":
+            self.reply(200, json.dumps({"rows": ["\u00e9" * 50 for _ in range(200)]}, ensure_ascii=False).encode())
         elif path == "/gzip-bomb":
             self.reply(200, BOMB, extra=[("Content-Encoding", "gzip")])
         elif path == "/gzip":

@@ -182,6 +182,11 @@ final class CurlTransfer: @unchecked Sendable {
             bodyTooLarge = true
             return false
         }
+        // Size the buffer once from Content-Length (a hint: capped, and wrong for compressed bodies) instead of
+        // growing it chunk by chunk, each growth copying everything received so far.
+        if body.capacity == 0, let length = responseHeaders.first(where: { $0.0 == "content-length" }).flatMap({ Int($0.1) }), length > 0 {
+            body.reserveCapacity(min(length, request.maxBodyBytes))
+        }
         body.append(contentsOf: bytes)
         return true
     }

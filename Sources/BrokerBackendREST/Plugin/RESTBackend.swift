@@ -52,6 +52,8 @@ final class RESTBackend: Backend {
         var query = built.query
         var response = try await send(op, path: built.path, query: query, headers: built.headers, body: built.body, auth: auth, arguments: arguments, context: context)
         guard let pagination = op.pagination else {
+            // A document the tool does not reshape is relayed as checked, compacted bytes: no tree, no re-encoding.
+            if op.normalizer.isIdentity { return try relay(response) }
             let document = try decode(response, op: op, arguments: arguments)
             let normalized = op.normalizer.apply(document)
             return output(normalized, op: op)
@@ -81,10 +83,30 @@ final class RESTBackend: Backend {
         return out
     }
 
+    /// Bytes of the text block next to `structuredContent`: the model gets a readable preview, clients that
+    /// read structured results get everything.
+    static let textPreviewBytes = 4000
+
     func output(_ value: JSONValue, op: RESTOperation) -> ToolOutput {
         // structuredContent must be an object (2025-11-25): a list result is wrapped as {"items": [...]}.
         let structured: JSONValue = value.objectValue != nil ? value : ["items": value]
-        return ToolOutput(structured: structured, text: structured.jsonText.count > 4000 ? String(structured.jsonText.prefix(4000)) + "…" : structured.jsonText)
+        let encoded = JSONWriter.encode(structured)
+        let text = EncodedJSON.preview(of: encoded, limit: Self.textPreviewBytes)
+        return ToolOutput(structured: structured, text: text)
+    }
+
+    /// The response as the tool's result without building a tree: checked as strict JSON (UTF-8, the configured
+    /// depth), compacted, and wrapped as `{"items": …}` unless it is an object.
+    func relay(_ response: CurlResponse) throws(BrokerError) -> ToolOutput {
+        if response.body.isEmpty { return ToolOutput(structured: .object([:])) }
+        let document: EncodedJSON
+        do {
+            document = try EncodedJSON.validating(response.body, maxDepth: configuration.maxJSONDepth)
+        } catch {
+            throw BrokerError(.backendError, "The \(name) service returned a response that is not valid JSON.", retriable: false, backend: name, detail: error.description)
+        }
+        let structured = document.kind == .object ? document : document.wrapped(in: "items")
+        return ToolOutput(encodedStructured: structured, text: structured.preview(limit: Self.textPreviewBytes))
     }
 
     func decode(_ response: CurlResponse, op: RESTOperation, arguments: [String: JSONValue]) throws(BrokerError) -> JSONValue {

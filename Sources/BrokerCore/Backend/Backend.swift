@@ -31,16 +31,49 @@ public struct ToolDefinition: Sendable {
 /// What a tool call produced.
 public struct ToolOutput: Sendable {
     /// The result object (`structuredContent`); required when the tool declares an `outputSchema`.
-    public var structured: JSONValue?
+    ///
+    /// For an output made from ``init(encodedStructured:text:extraContent:)`` this parses the encoded
+    /// form on every read: meant for tests and tools, not for the request path.
+    public var structured: JSONValue? {
+        get { value ?? encodedStructured?.decoded() }
+        set {
+            value = newValue
+            encodedStructured = nil
+        }
+    }
+    /// The result object already in wire form, relayed without building a tree (see ``EncodedJSON``).
+    public private(set) var encodedStructured: EncodedJSON?
     /// Text for the model; when `nil`, the broker sends the JSON text of `structured`.
     public var text: String?
     /// Extra content blocks (e.g. resource links) appended after the text.
     public var extraContent: [ContentBlock]
+    private var value: JSONValue?
 
     public init(structured: JSONValue? = nil, text: String? = nil, extraContent: [ContentBlock] = []) {
-        self.structured = structured
+        self.value = structured
         self.text = text
         self.extraContent = extraContent
+    }
+
+    /// An output whose structured result is already encoded; `encodedStructured` should be an object
+    /// (``EncodedJSON/wrapped(in:)`` makes one), which the broker checks for tools with an output schema.
+    public init(encodedStructured: EncodedJSON, text: String? = nil, extraContent: [ContentBlock] = []) {
+        self.encodedStructured = encodedStructured
+        self.text = text
+        self.extraContent = extraContent
+    }
+
+    /// Whether the structured result exists and is an object, without decoding an encoded one.
+    public var hasObjectResult: Bool {
+        if let encodedStructured { return encodedStructured.kind == .object }
+        return value?.objectValue != nil
+    }
+
+    /// The text block: `text`, else the JSON text of the structured result.
+    public var textForModel: String {
+        if let text { return text }
+        if let encodedStructured { return String(decoding: encodedStructured.bytes, as: UTF8.self) }
+        return value?.jsonText ?? ""
     }
 }
 

@@ -18,7 +18,7 @@ extension MCPServer {
         return settings.policy.tools[name]?.confirm == true
     }
 
-    func callTool(_ request: RPCRequest, session: Session, principal: Principal, notify: OutboundSink?) async -> Result<JSONValue, RPCError> {
+    func callTool(_ request: RPCRequest, session: Session, principal: Principal, notify: OutboundSink?) async -> Result<MethodResult, RPCError> {
         let params = request.params ?? [:]
         guard let name = params["name"]?.stringValue else { return .failure(.invalidParams("tools/call needs a string 'name'")) }
         let arguments: [String: JSONValue]
@@ -68,25 +68,25 @@ extension MCPServer {
             let detail = violations.prefix(5).map(\.description).joined(separator: "; ")
             context.logger.info("tool call refused", metadata: ["outcome": "invalid_arguments"])
             outcome = BrokerError.Code.invalidArguments.rawValue
-            return .success(Self.errorResult(.invalidArguments("Invalid arguments for \(name): \(detail)."), correlationID: correlationID))
+            return .success(.value(Self.errorResult(.invalidArguments("Invalid arguments for \(name): \(detail)."), correlationID: correlationID)))
         }
         if case .deny(let denyingRule, let message)? = settings.policy.checkArguments(tool: name, principal: principal, arguments: arguments) {
             (decision, rule, outcome) = ("denied", denyingRule, "not_run")
             context.logger.notice("tool call denied by policy", metadata: ["rule": .string(denyingRule)])
-            return .success(Self.errorResult(BrokerError(.forbidden, "Not allowed by policy \(denyingRule): \(message)"), correlationID: correlationID))
+            return .success(.value(Self.errorResult(BrokerError(.forbidden, "Not allowed by policy \(denyingRule): \(message)"), correlationID: correlationID)))
         }
         if settings.policy.tools[name]?.confirm == true {
             if let refusal = await confirm(tool, arguments: arguments, session: session, send: notify, context: context) {
                 (decision, rule, outcome) = refusal.code == .forbidden ? ("denied", "confirm-unsupported", "not_run") : ("allowed", rule, refusal.code.rawValue)
                 context.logger.notice("tool call not confirmed", metadata: ["outcome": .string(refusal.code.rawValue)])
-                return .success(Self.errorResult(refusal, correlationID: correlationID))
+                return .success(.value(Self.errorResult(refusal, correlationID: correlationID)))
             }
             rule += "+confirmed"
         }
         if let refusal = guards.checkTenantLimits(tool: name, principal: principal) {
             outcome = refusal.code.rawValue
             context.logger.notice("tool call refused by rate limit", metadata: ["outcome": .string(outcome)])
-            return .success(Self.errorResult(refusal, correlationID: correlationID))
+            return .success(.value(Self.errorResult(refusal, correlationID: correlationID)))
         }
         guards.retryBudget.callStarted()
         defer { guards.retryBudget.callEnded() }
@@ -108,31 +108,34 @@ extension MCPServer {
             } else {
                 output = try await call()
             }
-            if tool.definition.outputSchema != nil, output.structured?.objectValue == nil {
+            if tool.definition.outputSchema != nil, !output.hasObjectResult {
                 outcome = BrokerError.Code.internal.rawValue
                 context.logger.error("backend returned no structured result for a tool with an output schema")
-                return .success(Self.errorResult(BrokerError(.internal, "The tool produced an invalid result."), correlationID: correlationID))
+                return .success(.value(Self.errorResult(BrokerError(.internal, "The tool produced an invalid result."), correlationID: correlationID)))
             }
-            var content: [ContentBlock] = [.text(output.text ?? output.structured?.jsonText ?? "")]
+            var content: [ContentBlock] = [.text(output.textForModel)]
             content.append(contentsOf: output.extraContent)
             context.logger.info("tool call", metadata: ["outcome": "ok", "duration_ms": "\(Self.ms(since: started))"])
-            return .success(CallToolResult(content: content, structuredContent: output.structured).json)
+            if let encoded = output.encodedStructured {
+                return .success(.toolResult(content: content, structured: encoded))
+            }
+            return .success(.value(CallToolResult(content: content, structuredContent: output.structured).json))
         } catch let error as BrokerError {
             outcome = error.code.rawValue
             context.logger.notice(
                 "tool call failed", metadata: ["outcome": .string(error.code.rawValue), "duration_ms": "\(Self.ms(since: started))"])
             // Native backend detail can be verbose or sensitive: debug level only, never to the client.
             if let detail = error.detail { context.logger.debug("tool call failure detail", metadata: ["detail": .string(detail)]) }
-            return .success(Self.errorResult(error, correlationID: correlationID))
+            return .success(.value(Self.errorResult(error, correlationID: correlationID)))
         } catch is CancellationError {
             outcome = BrokerError.Code.cancelled.rawValue
-            return .success(Self.errorResult(.cancelled, correlationID: correlationID))
+            return .success(.value(Self.errorResult(.cancelled, correlationID: correlationID)))
         } catch {
             // A non-BrokerError is a bug in a backend: log it, tell the client only the correlation id.
             outcome = BrokerError.Code.internal.rawValue
             context.logger.error("tool call crashed", metadata: ["error_type": .string(String(describing: type(of: error))), "duration_ms": "\(Self.ms(since: started))"])
             return .success(
-                Self.errorResult(BrokerError(.internal, "The broker hit an internal error while running \(name)."), correlationID: correlationID))
+                .value(Self.errorResult(BrokerError(.internal, "The broker hit an internal error while running \(name)."), correlationID: correlationID)))
         }
     }
 

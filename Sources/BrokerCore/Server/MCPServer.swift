@@ -85,15 +85,41 @@ public final class MCPServer: Sendable {
                 case .failure(let error): return RPCEncoding.error(id: request.id, error)
                 }
             }
-            let reply = await self.dispatch(request, session: session, principal: principal, notify: notify)
+            // tools/call may relay a backend document already encoded; everything else is a value to encode.
+            let reply: Result<MethodResult, RPCError> =
+                if request.method == "tools/call", session.isInitialized {
+                    await self.callTool(request, session: session, principal: principal, notify: notify)
+                } else {
+                    await self.dispatch(request, session: session, principal: principal, notify: notify).map(MethodResult.value)
+                }
             if session.end(request.id) { return nil }
             switch reply {
-            case .success(let result): return RPCEncoding.result(id: request.id, result)
+            case .success(.value(let result)): return RPCEncoding.result(id: request.id, result)
+            case .success(.toolResult(let content, let structured)):
+                return RPCEncoding.result(id: request.id, capacity: structured.bytes.count + 512) { out in
+                    CallToolResult.encode(content: content, structuredContent: structured, into: &out)
+                }
             case .failure(let error): return RPCEncoding.error(id: request.id, error)
             }
         }
         session.attach(request.id) { task.cancel() }
         return task
+    }
+
+    /// A method's result: a value still to encode, or a tool result around an encoded backend document, written
+    /// straight into the response.
+    enum MethodResult {
+        case value(JSONValue)
+        case toolResult(content: [ContentBlock], structured: EncodedJSON)
+
+        /// The result as a value; decoding the encoded document is for callers off the request path (CLI, tests).
+        var value: JSONValue {
+            switch self {
+            case .value(let v): return v
+            case .toolResult(let content, let structured):
+                return CallToolResult(content: content, structuredContent: structured.decoded() ?? .null).json
+            }
+        }
     }
 
     func handleNotification(_ n: RPCNotification, session: Session) {
@@ -119,7 +145,7 @@ public final class MCPServer: Sendable {
         }
         switch request.method {
         case "tools/list": return listTools(params, principal: principal)
-        case "tools/call": return await callTool(request, session: session, principal: principal, notify: notify)
+        case "tools/call": return await callTool(request, session: session, principal: principal, notify: notify).map(\.value)
         case "resources/list": return listResources(params, principal: principal)
         case "resources/templates/list": return listResourceTemplates(params, principal: principal)
         case "resources/read": return await readResource(params, principal: principal)

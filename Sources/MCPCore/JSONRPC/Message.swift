@@ -152,6 +152,19 @@ public enum RPCEncoding {
         return out
     }
 
+    /// A success response whose result `write` appends, so a large result lands in the message's own buffer
+    /// (`capacity` sizes it up front) instead of being copied in.
+    public static func result(id: RequestID, capacity: Int, write: (inout [UInt8]) -> Void) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(capacity + 48)
+        out.append(contentsOf: #"{"jsonrpc":"2.0","id":"#.utf8)
+        JSONWriter.write(id.json, into: &out)
+        out.append(contentsOf: #","result":"#.utf8)
+        write(&out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     /// A server-to-client request.
     public static func request(_ r: RPCRequest) -> [UInt8] {
         var o: [String: JSONValue] = ["jsonrpc": "2.0", "id": r.id.json, "method": .string(r.method)]

@@ -77,4 +77,14 @@ public struct CallToolResult: Sendable {
         if isError { o["isError"] = true }
         return .object(o)
     }
+
+    /// Writes a successful result whose `structuredContent` is already encoded: the same value ``json`` would
+    /// give, with the structured bytes copied once instead of parsed and re-encoded (their key order is kept).
+    public static func encode(content: [ContentBlock], structuredContent: EncodedJSON, into out: inout [UInt8]) {
+        out.append(contentsOf: #"{"content":"#.utf8)
+        JSONWriter.write(.array(content.map(\.json)), into: &out)
+        out.append(contentsOf: #","structuredContent":"#.utf8)
+        out.append(contentsOf: structuredContent.bytes)
+        out.append(UInt8(ascii: "}"))
+    }
 }
