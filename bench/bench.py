@@ -385,11 +385,15 @@ def main() -> int:
                         if cpu0 is not None:
                             row["broker_cpu_ms_per_call"] = (b.cpu_seconds() - cpu0) * 1000 / max(1, r["requests"])
                             row["broker_rss_mb"] = b.rss_mb()
+                            # RSS = private memory + touched pages of the shared code (binary, Swift runtime,
+                            # Foundation, ICU); the private part is what load and leaks move.
+                            row["broker_anon_mb"] = b.rss_mb("RssAnon")
                         rows.append(row)
                         info(f"{conns:>3} conns  {target:<12} round {rnd + 1}: {r['rps']:>9.0f} req/s  p50 {r['p50_us'] / 1000:6.2f} ms  "
                              + (f"p99 {r['p99_us'] / 1000:6.2f} ms  " if r.get("p99_us") else "")
                              + f"failures {r['failures']}"
-                             + (f"  cpu {row['broker_cpu_ms_per_call']:.3f} ms/call  rss {row['broker_rss_mb']:.1f} MB" if cpu0 is not None else ""))
+                             + (f"  cpu {row['broker_cpu_ms_per_call']:.3f} ms/call  rss {row['broker_rss_mb']:.1f} MB"
+                                f" (anon {row['broker_anon_mb']:.1f})" if cpu0 is not None else ""))
         peak = {name: b.rss_mb("VmHWM") for name, b in brokers.items()}
         if a.profile:
             step("Profiles (perf, cpu-clock sampling of the broker at 16 connections)")
@@ -442,8 +446,10 @@ def report(rows: list[dict], cold: float, peak: dict, a) -> None:
              f"Release build. Every reply checked.", "",
              f"Cold start (process start to first answered tools/call, median of 5): **{cold:.1f} ms**. "
              f"Peak RSS: " + ", ".join(f"{k} {v:.1f} MB" for k, v in peak.items()) + ".", "",
-             "| workload | conns | target | req/s | p50 ms | p99 ms | ratio to direct | ratio to nginx proxy | broker CPU ms/call | RSS MB | failures |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "RSS counts the touched pages of shared code (binary, Swift runtime, Foundation) as well as private memory; "
+             "anon MB is the private part alone.", "",
+             "| workload | conns | target | req/s | p50 ms | p99 ms | ratio to direct | ratio to nginx proxy | broker CPU ms/call | RSS MB | anon MB | failures |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for wid in dict.fromkeys(r["workload"] for r in rows):
         for conns in dict.fromkeys(r["connections"] for r in rows):
             direct, proxy = best(rows, wid, "direct", conns), best(rows, wid, "nginx_proxy", conns)
@@ -456,7 +462,8 @@ def report(rows: list[dict], cold: float, peak: dict, a) -> None:
                 p99 = f"{r['p99_us'] / 1000:.2f}" if r.get("p99_us") else "–"
                 cpu_ms = f"{r['broker_cpu_ms_per_call']:.3f}" if "broker_cpu_ms_per_call" in r else ""
                 rss = f"{r['broker_rss_mb']:.1f}" if "broker_rss_mb" in r else ""
-                lines.append(f"| {r['title']} | {conns} | {target} | {r['rps']:.0f} | {r['p50_us'] / 1000:.2f} | {p99} | {rd} | {rp} | {cpu_ms} | {rss} | {sum(x['failures'] for x in rows if x['workload'] == wid and x['target'] == target and x['connections'] == conns)} |")
+                anon = f"{r['broker_anon_mb']:.1f}" if "broker_anon_mb" in r else ""
+                lines.append(f"| {r['title']} | {conns} | {target} | {r['rps']:.0f} | {r['p50_us'] / 1000:.2f} | {p99} | {rd} | {rp} | {cpu_ms} | {rss} | {anon} | {sum(x['failures'] for x in rows if x['workload'] == wid and x['target'] == target and x['connections'] == conns)} |")
     text = "\n".join(lines) + "\n"
     (RESULTS / "latest.md").write_text(text)
     with open(RESULTS / "latest.jsonl", "w") as f:

@@ -15,6 +15,38 @@ enum MCPHeader {
     }
 }
 
+/// Case-insensitive matching of ASCII header values, byte by byte: with Foundation imported, `String.contains`
+/// goes through CFString, and `lowercased()` allocates; both showed in per-request profiles.
+enum HeaderMatch {
+    /// Whether `value` contains `needle` (given in lowercase), ignoring ASCII case.
+    static func contains(_ value: String, _ needle: StaticString) -> Bool {
+        let n = UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
+        var v = value
+        return v.withUTF8 { bytes in
+            guard n.count <= bytes.count else { return false }
+            guard n.count > 0 else { return true }
+            for start in 0...(bytes.count - n.count) where matches(bytes, at: start, n) { return true }
+            return false
+        }
+    }
+
+    /// Whether `value` starts with `prefix` (given in lowercase), ignoring ASCII case.
+    static func hasPrefix(_ value: String, _ prefix: StaticString) -> Bool {
+        let n = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+        var v = value
+        return v.withUTF8 { bytes in n.count <= bytes.count && matches(bytes, at: 0, n) }
+    }
+
+    private static func matches(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int, _ needle: UnsafeBufferPointer<UInt8>) -> Bool {
+        for i in 0..<needle.count {
+            let b = bytes[start + i]
+            let lower = b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b
+            if lower != needle[i] { return false }
+        }
+        return true
+    }
+}
+
 /// The Origin allowlist (DNS-rebinding guard).
 struct OriginPolicy: Sendable {
     let allowed: Set<String>

@@ -46,12 +46,11 @@ struct MCPEndpoint: Sendable {
         case .failure(let refusal): return refusal.response
         }
         if let refusal = frontDoor.admit(principal) { return refusal }
-        let contentType = request.headers[.contentType]?.lowercased() ?? ""
-        guard contentType.hasPrefix("application/json") else {
+        guard HeaderMatch.hasPrefix(request.headers[.contentType] ?? "", "application/json") else {
             return Self.error(.unsupportedMediaType, .invalidRequest("Content-Type must be application/json"))
         }
-        let accept = request.headers[.accept]?.lowercased() ?? "*/*"
-        guard accept.contains("application/json") || accept.contains("text/event-stream") || accept.contains("*/*") else {
+        let accept = request.headers[.accept] ?? "*/*"
+        guard HeaderMatch.contains(accept, "application/json") || HeaderMatch.contains(accept, "text/event-stream") || HeaderMatch.contains(accept, "*/*") else {
             return Self.error(.notAcceptable, .invalidRequest("Accept must include application/json and text/event-stream"))
         }
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > settings.maxBodyBytes {
@@ -95,7 +94,7 @@ struct MCPEndpoint: Sendable {
             _ = await server.process(message, session: session, principal: principal, notify: nil)
             return Response(status: .accepted, headers: headers)
         }
-        if server.needsStream(rpc, session: session) && (accept.contains("text/event-stream") || accept.contains("*/*")) {
+        if server.needsStream(rpc, session: session) && (HeaderMatch.contains(accept, "text/event-stream") || HeaderMatch.contains(accept, "*/*")) {
             return sse(message, session: session, principal: principal, headers: headers)
         }
         let reply = await server.process(message, session: session, principal: principal, notify: nil)
@@ -127,7 +126,7 @@ struct MCPEndpoint: Sendable {
 
     func get(_ request: Request, context: some RequestContext) async -> Response {
         if let refusal = checkOrigin(request) { return refusal }
-        guard request.headers[.accept]?.lowercased().contains("text/event-stream") ?? false else {
+        guard HeaderMatch.contains(request.headers[.accept] ?? "", "text/event-stream") else {
             return Self.error(.notAcceptable, .invalidRequest("GET needs Accept: text/event-stream"))
         }
         let principal: Principal

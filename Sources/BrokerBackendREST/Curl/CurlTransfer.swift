@@ -167,10 +167,18 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// RFC 9110 `token`: what a method or a field name may consist of (no spaces, separators or controls).
     private static func isToken(_ text: String) -> Bool {
-        let symbols = Set("!#$%&'*+-.^_`|~".utf8)
-        return !text.isEmpty && text.utf8.allSatisfy { byte in
-            (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122)
-                || symbols.contains(byte)
+        !text.isEmpty && text.utf8.allSatisfy(isTokenByte)
+    }
+
+    /// One `tchar`; a switch rather than a set, because it runs for every header of every request.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"): true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
+        default: false
         }
     }
 
@@ -192,21 +200,39 @@ final class CurlTransfer: @unchecked Sendable {
     }
 
     /// Records one raw header line; a status line starts a new response (so only the last one's fields remain).
+    /// Parsed as bytes: it runs for every header of every response, and String scanning showed in profiles.
     fileprivate func appendHeaderLine(_ bytes: UnsafeRawBufferPointer) {
+        func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
         var end = bytes.count
-        // Strip CR/LF as bytes: as a String, "\r\n" is one Character and would not match a "\n" suffix.
-        while end > 0, bytes[end - 1] == 10 || bytes[end - 1] == 13 { end -= 1 }
-        let line = String(decoding: bytes[0..<end], as: UTF8.self)
-        if line.hasPrefix("HTTP/") {
+        while end > 0, isBlank(bytes[end - 1]) { end -= 1 }
+        guard end > 0 else { return }
+        if end >= 5, bytes[0] == UInt8(ascii: "H"), bytes[1] == UInt8(ascii: "T"), bytes[2] == UInt8(ascii: "T"),
+            bytes[3] == UInt8(ascii: "P"), bytes[4] == UInt8(ascii: "/")
+        {
             sawStatusLine = true
             responseHeaders.removeAll()
-        } else if let first = line.first, first == " " || first == "\t", !responseHeaders.isEmpty {
-            responseHeaders[responseHeaders.count - 1].1 += " " + line.curlTrimmed
-        } else if let colon = line.firstIndex(of: ":") {
-            let name = String(line[..<colon]).lowercased()
-            let value = line[line.index(after: colon)...].curlTrimmed
-            responseHeaders.append((name, value))
+            return
         }
+        if bytes[0] == 0x20 || bytes[0] == 0x09 {
+            // obs-fold: a continuation of the previous field's value.
+            guard !responseHeaders.isEmpty else { return }
+            var start = 0
+            while start < end, isBlank(bytes[start]) { start += 1 }
+            responseHeaders[responseHeaders.count - 1].1 += " " + String(decoding: bytes[start..<end], as: UTF8.self)
+            return
+        }
+        guard let colon = bytes[0..<end].firstIndex(of: UInt8(ascii: ":")) else { return }
+        // Field names are ASCII tokens: lowercase them byte by byte.
+        let name = String(unsafeUninitializedCapacity: colon) { out in
+            for i in 0..<colon {
+                let b = bytes[i]
+                out[i] = b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b
+            }
+            return colon
+        }
+        var start = colon + 1
+        while start < end, isBlank(bytes[start]) { start += 1 }
+        responseHeaders.append((name, String(decoding: bytes[start..<end], as: UTF8.self)))
     }
 
     /// Turns libcurl's verdict into the transfer's result.

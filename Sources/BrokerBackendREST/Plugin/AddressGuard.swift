@@ -2,6 +2,7 @@
 
 import BrokerCore
 import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,14 +13,37 @@ import Glibc
 /// backend is declared internal, and the address checked is the address connected to (it is pinned into the
 /// transfer), so a DNS answer cannot change between the check and the connect. `getaddrinfo` blocks, so it runs
 /// on a private queue, never on Swift's cooperative pool.
+///
+/// An IP literal needs no lookup, and a name's answer is reused for ``answerLifetime``: every call used to pay
+/// two thread hops to the resolver queue, which profiles showed on the per-call path.
 struct AddressGuard: Sendable {
     let allowPrivate: Bool
     private static let queue = DispatchQueue(label: "mcp-broker.rest.resolver", attributes: .concurrent)
+    /// How long a resolved name's addresses are reused (each use is still checked, and pinned into the transfer).
+    static let answerLifetime = Duration.seconds(10)
+    private let answers = Answers()
+
+    init(allowPrivate: Bool) { self.allowPrivate = allowPrivate }
+
+    /// Resolved names and when each answer expires.
+    private final class Answers: Sendable {
+        let table = Mutex<[String: (expires: ContinuousClock.Instant, addresses: [String])]>([:])
+    }
 
     /// The address to connect to for `host`, or a `forbidden` error naming why.
     func resolve(host: String, backend: String) async throws(BrokerError) -> String {
-        let addresses = await withCheckedContinuation { (c: CheckedContinuation<[String], Never>) in
-            Self.queue.async { c.resume(returning: Self.lookup(host)) }
+        let addresses: [String]
+        let now = ContinuousClock.now
+        if let literal = Self.canonicalLiteral(host) {
+            addresses = [literal]
+        } else if let cached = answers.table.withLock({ $0[host] }), cached.expires > now {
+            addresses = cached.addresses
+        } else {
+            addresses = await withCheckedContinuation { (c: CheckedContinuation<[String], Never>) in
+                Self.queue.async { c.resume(returning: Self.lookup(host)) }
+            }
+            // Failures are not remembered, so a name that starts resolving is used at once.
+            if !addresses.isEmpty { answers.table.withLock { $0[host] = (now + Self.answerLifetime, addresses) } }
         }
         guard let first = addresses.first else {
             throw BrokerError.unavailable("The \(backend) service's host name could not be resolved.", backend: backend)
@@ -30,6 +54,21 @@ struct AddressGuard: Sendable {
                 backend: backend, detail: "\(host) -> \(bad)")
         }
         return first
+    }
+
+    /// The canonical text of an IPv4 or IPv6 literal in standard notation, or nil (names, and the odd IPv4
+    /// spellings such as `127.1` that only the full lookup interprets).
+    static func canonicalLiteral(_ host: String) -> String? {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        if inet_pton(AF_INET, host, &v4) == 1, inet_ntop(AF_INET, &v4, &buffer, socklen_t(buffer.count)) != nil {
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        if inet_pton(AF_INET6, host, &v6) == 1, inet_ntop(AF_INET6, &v6, &buffer, socklen_t(buffer.count)) != nil {
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        return nil
     }
 
     static func lookup(_ host: String) -> [String] {
