@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import BrokerCore
+import Synchronization
 import XCTest
+
+@testable import BrokerCore
 
 /// The shared deadline watchdog: work past its deadline is cancelled and reported as a timeout, an earlier
 /// deadline arriving while the watchdog sleeps for a later one is not missed, and finished work is untouched.
@@ -41,6 +43,21 @@ final class DeadlineTests: XCTestCase {
         } catch let e as BrokerError {
             XCTAssertEqual(e.code, .notFound)
         }
+    }
+
+    /// Finished work must not leave its deadline behind for the full timeout: dead entries are compacted away,
+    /// and the live ones still fire in order afterwards.
+    func testFinishedDeadlinesDoNotAccumulate() async throws {
+        let watch = DeadlineWatch.shared
+        let fired = Mutex<[Int]>([])
+        let far = ContinuousClock.now + .seconds(600)
+        let tokens = (0..<20_000).map { _ in watch.register(far) {} }
+        let live = [(1, 150), (2, 80)].map { label, ms in watch.register(.now + .milliseconds(ms)) { fired.withLock { $0.append(label) } } }
+        for token in tokens { watch.unregister(token) }
+        XCTAssertLessThan(watch.heapCount, 4_000, "dead entries were compacted, not kept until their deadline")
+        try await Task.sleep(for: .milliseconds(600))
+        XCTAssertEqual(fired.withLock { $0 }, [2, 1], "live deadlines survive compaction and fire in deadline order")
+        for token in live { watch.unregister(token) }
     }
 }
 

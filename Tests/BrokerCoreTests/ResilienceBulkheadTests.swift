@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import BrokerCore
 import Synchronization
 import XCTest
+
+@testable import BrokerCore
 
 /// The bulkhead: the concurrency cap holds, overflow is refused at once, the queue is FIFO, and a waiter that
 /// times out or is cancelled leaves the queue without taking a permit.
@@ -119,6 +120,26 @@ final class ResilienceBulkheadTests: XCTestCase {
         XCTAssertEqual(bulkhead.waiting, 0)
         bulkhead.release()
         XCTAssertEqual(bulkhead.inFlight, 0)
+    }
+
+    /// A waiter served before its deadline leaves nothing behind: its timer used to live until the deadline.
+    func testServedWaitersLeaveNoTimerBehind() async throws {
+        let bulkhead = Bulkhead(maxConcurrent: 1, maxQueue: 64)
+        try await bulkhead.acquire(until: .now + .seconds(60))
+        let before = DeadlineWatch.shared.liveCount
+        // Each waiter passes its permit on, so one release serves the whole queue whatever its order.
+        let waiters = (0..<32).map { _ in
+            Task {
+                try await bulkhead.acquire(until: .now + .seconds(600))
+                bulkhead.release()
+            }
+        }
+        while bulkhead.waiting < 32 { try await Task.sleep(for: .milliseconds(5)) }
+        XCTAssertEqual(DeadlineWatch.shared.liveCount, before + 32, "each waiter's deadline is watched")
+        bulkhead.release()
+        for waiter in waiters { try await waiter.value }
+        XCTAssertEqual(bulkhead.inFlight, 0)
+        XCTAssertEqual(DeadlineWatch.shared.liveCount, before, "served waiters unregistered their deadlines")
     }
 
     func testWaitersAreServedFirstInFirstOut() async throws {

@@ -72,9 +72,29 @@ final class DeadlineWatch: Sendable {
         return id
     }
 
-    /// Forgets a deadline (its work finished). Its heap entry is dropped lazily when it comes up.
+    /// Forgets a deadline (its work finished). Its heap entry is dropped lazily when it comes up, or when dead
+    /// entries outnumber live ones: most work finishes long before its deadline, so without that the heap would
+    /// hold rate × timeout entries (8,000 calls/s × 30 s is 240,000).
     func unregister(_ id: UInt64) {
-        _ = state.withLock { $0.actions.removeValue(forKey: id) }
+        state.withLock { s in
+            s.actions.removeValue(forKey: id)
+            if s.heap.count > 1024, s.heap.count > 2 * s.actions.count { Self.compact(&s) }
+        }
+    }
+
+    /// Entries in the heap, live or not yet dropped (for tests).
+    var heapCount: Int { state.withLock { $0.heap.count } }
+    /// Deadlines registered and not yet unregistered or fired (for tests).
+    var liveCount: Int { state.withLock { $0.actions.count } }
+
+    /// Keeps only live entries and restores the heap order (Floyd's bottom-up build, O(n)).
+    private static func compact(_ s: inout State) {
+        s.heap.removeAll { s.actions[$0.id] == nil }
+        var i = s.heap.count / 2
+        while i > 0 {
+            i -= 1
+            siftDown(&s.heap, from: i)
+        }
     }
 
     private func loop() {
@@ -122,7 +142,11 @@ final class DeadlineWatch: Sendable {
         guard !heap.isEmpty else { return }
         heap.swapAt(0, heap.count - 1)
         heap.removeLast()
-        var i = 0
+        siftDown(&heap, from: 0)
+    }
+
+    private static func siftDown(_ heap: inout [Entry], from start: Int) {
+        var i = start
         while true {
             let l = 2 * i + 1, r = l + 1
             var m = i

@@ -23,11 +23,9 @@ extension Session {
             s.nextOutbound += 1
             return .string("broker-\(s.nextOutbound)")
         }
-        let timer = Task { [weak self] in
-            try? await Task.sleep(until: deadline, clock: .continuous)
-            self?.finishOutbound(id, .timedOut)
-        }
-        defer { timer.cancel() }
+        // The shared watchdog rather than a sleeping task, whose timer would outlive an early answer.
+        let token = DeadlineWatch.shared.register(deadline) { [weak self] in self?.finishOutbound(id, .timedOut) }
+        defer { DeadlineWatch.shared.unregister(token) }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<ClientReply, Never>) in
                 state.withLock { $0.outbound[id] = c }
