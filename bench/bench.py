@@ -294,6 +294,7 @@ def main() -> int:
     ap.add_argument("--connections", default="1,16,64")
     ap.add_argument("--only", default="", help="comma-separated workload ids to run (default: all)")
     ap.add_argument("--profile", action="store_true", help="after the matrix, sample the broker with perf during each broker workload")
+    ap.add_argument("--profile-connections", type=int, default=16, help="connections while profiling (default 16)")
     a = ap.parse_args()
     conns_list = [int(c) for c in a.connections.split(",")]
     if not BROKER.exists():
@@ -396,12 +397,12 @@ def main() -> int:
                                 f" (anon {row['broker_anon_mb']:.1f})" if cpu0 is not None else ""))
         peak = {name: b.rss_mb("VmHWM") for name, b in brokers.items()}
         if a.profile:
-            step("Profiles (perf, cpu-clock sampling of the broker at 16 connections)")
+            step(f"Profiles (perf, cpu-clock sampling of the broker at {a.profile_connections} connections)")
             for wid, _, targets in workloads:
                 for target, run in targets:
                     if target == "broker":
                         b = list_broker if wid == "tools_list_1000" else main_broker
-                        profile(b, wid, lambda: run(16), a.seconds)
+                        profile(b, wid, lambda: run(a.profile_connections), a.seconds)
     finally:
         for b in [v for v in locals().get("brokers", {}).values()]:
             b.stop()

@@ -3,6 +3,9 @@
 import CCurlShim
 import CLibCurl
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The client thread's body: drains commands, drives the multi handle, completes finished transfers.
 ///
@@ -77,12 +80,14 @@ final class CurlMultiLoop: @unchecked Sendable {
     }
 
     private func close() {
-        // Closing under the lock: after this no submitter calls curl_multi_wakeup, so the cleanup below is safe.
+        // Closing under the lock: after this no submitter reserves a wakeup; the ones already reserved finish
+        // before the cleanup below frees the handle they write to.
         let leftovers = core.shared.withLock { state in
             state.closed = true
             defer { state.commands.removeAll() }
             return state.commands
         }
+        while core.wakeupsInFlight.load(ordering: .sequentiallyConsistent) > 0 { sched_yield() }
         for command in leftovers {
             if case .submit(let transfer) = command { transfer.finish(.failure(Self.shutDown)) }
         }
