@@ -357,7 +357,8 @@ def main() -> int:
             ("tools_list_1000", "tools/list, 1,000 tools", [
                 ("broker", lambda c: wrk(f"http://127.0.0.1:{list_broker.port}/mcp", "mcp.lua", c, a.seconds, {
                     "BENCH_BODY": str(write_body("list", {"jsonrpc": "2.0", "id": 1, "method": "tools/list"})), "BENCH_SESSION": list_session,
-                    "BENCH_AUTH": key_auth, "BENCH_EXPECT": "cat__t0999"}))]),
+                    "BENCH_AUTH": key_auth, "BENCH_EXPECT": "cat__t0999", "BENCH_EXPECT_TAIL": "4096", "BENCH_REJECT": "",
+                    "BENCH_PREFIX": '{"jsonrpc":"2.0","id":1,"result":{"tools":[{'}))]),
             ("warehouse", "warehouse named query", [
                 ("direct", lambda c: pgbench(c, a.seconds)),
                 ("broker", lambda c: wrk(mcp, "mcp.lua", c, a.seconds, {"BENCH_BODY": str(call_body("warehouse__revenue_by_month", {

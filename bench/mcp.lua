@@ -1,12 +1,16 @@
 -- wrk script: POSTs one JSON-RPC message to the broker with the MCP headers and CHECKS EVERY REPLY.
 -- Environment: BENCH_BODY (file with the JSON-RPC body), BENCH_SESSION (Mcp-Session-Id), BENCH_AUTH
 -- (Authorization value), BENCH_EXPECT (a substring every good reply contains), BENCH_REJECT (a substring no good
--- reply may contain, default '"isError":true'), BENCH_OUT (file for the JSON summary).
+-- reply may contain, default '"isError":true'), BENCH_OUT (file for the JSON summary), BENCH_PREFIX (what every
+-- good reply starts with) and BENCH_EXPECT_TAIL (look for BENCH_EXPECT only in the reply's last N bytes: for the
+-- 0.5 MB tools/list reply, two full scans per reply made the load generator the bottleneck).
 local f = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
 local body = f:read("*a")
 f:close()
 local expect = os.getenv("BENCH_EXPECT") or '"result"'
 local reject = os.getenv("BENCH_REJECT") or '"isError":true'
+local prefix = os.getenv("BENCH_PREFIX") or ""
+local tail = tonumber(os.getenv("BENCH_EXPECT_TAIL") or "")
 local threads = {}
 
 function setup(thread)
@@ -26,7 +30,10 @@ function init(args)
 end
 
 function response(status, headers, body)
-  if status ~= 200 or not string.find(body, expect, 1, true) or (reject ~= "" and string.find(body, reject, 1, true)) then
+  local from = 1
+  if tail then from = math.max(1, #body - tail) end
+  if status ~= 200 or not string.find(body, expect, from, true) or (reject ~= "" and string.find(body, reject, 1, true))
+      or (prefix ~= "" and string.sub(body, 1, #prefix) ~= prefix) then
     failures = failures + 1
   end
 end
