@@ -76,7 +76,9 @@ public struct SecretReference: Sendable, Hashable, CustomStringConvertible {
     public func resolve() throws(SecretResolutionError) -> Secret {
         switch source {
         case .environment(let name):
-            guard let v = ProcessInfo.processInfo.environment[name], !v.isEmpty else {
+            // getenv, not ProcessInfo.environment: that builds a dictionary of the whole environment on every
+            // read, and secrets are read on every call (so rotation needs no restart); profiles showed it.
+            guard let raw = getenv(name), case let v = String(cString: raw), !v.isEmpty else {
                 throw SecretResolutionError(reference: description, reason: "environment variable \(name) is not set")
             }
             return Secret(v)
