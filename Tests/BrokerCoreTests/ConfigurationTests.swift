@@ -55,6 +55,34 @@ final class ConfigurationTests: XCTestCase {
         }
     }
 
+    /// The stat-validated cache must never serve a value the file no longer holds: in-place rewrites of the same
+    /// size, and the symlink swap Kubernetes uses for mounted secrets.
+    func testCachedSecretFilesSeeEveryKindOfRotation() throws {
+        let dir = NSTemporaryDirectory() + "mcp-broker-secrets-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir + "/v1", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: dir + "/v2", withIntermediateDirectories: true)
+        try "alpha\n".write(toFile: dir + "/v1/token", atomically: false, encoding: .utf8)
+        try "bravo\n".write(toFile: dir + "/v2/token", atomically: false, encoding: .utf8)
+        try fm.createSymbolicLink(atPath: dir + "/..data", withDestinationPath: "v1")
+        try fm.createSymbolicLink(atPath: dir + "/token", withDestinationPath: "..data/token")
+        guard let ref = SecretReference(parsing: "file:\(dir)/token") else { return XCTFail() }
+        XCTAssertEqual(try ref.resolve().withValue { $0 }, "alpha")
+        XCTAssertEqual(try ref.resolve().withValue { $0 }, "alpha", "unchanged file: served from the cache")
+        // Kubernetes: the ..data link is replaced to point at the new version directory.
+        try fm.removeItem(atPath: dir + "/..data")
+        try fm.createSymbolicLink(atPath: dir + "/..data", withDestinationPath: "v2")
+        XCTAssertEqual(try ref.resolve().withValue { $0 }, "bravo")
+        // In place, same length: the modification time tells.
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: dir + "/v2/token"))
+        try handle.write(contentsOf: Data("delta\n".utf8))
+        try handle.close()
+        XCTAssertEqual(try ref.resolve().withValue { $0 }, "delta")
+        try fm.removeItem(atPath: dir + "/v2/token")
+        XCTAssertThrowsError(try ref.resolve(), "a removed file is an error, not the cached value")
+    }
+
     func testSecretFilesRotateWithoutRestartAndNeverPrint() throws {
         let path = NSTemporaryDirectory() + "mcp-broker-secret-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Foundation
+import Synchronization
 
 /// A credential value that never prints.
 ///
@@ -83,14 +84,61 @@ public struct SecretReference: Sendable, Hashable, CustomStringConvertible {
             }
             return Secret(v)
         case .file(let path):
+            let before = SecretFileCache.identity(path)
+            if let before, let cached = SecretFileCache.shared.value(path: path, identity: before) { return cached }
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
                 throw SecretResolutionError(reference: description, reason: "file \(path) is missing or unreadable")
             }
             // Mounted secrets usually end with a newline that is not part of the value.
             let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !trimmed.isEmpty else { throw SecretResolutionError(reference: description, reason: "file \(path) is empty") }
-            return Secret(trimmed)
+            let secret = Secret(trimmed)
+            if let before { SecretFileCache.shared.store(secret, path: path, readFrom: before) }
+            return secret
         }
+    }
+}
+
+/// Secret files as last read, keyed by path and validated by `stat` on every use.
+///
+/// Secrets are resolved at every use so a rotated file takes effect at once; reading and trimming the file each
+/// time cost an open/read/close per backend call. One `stat` now tells whether the file changed: a Kubernetes
+/// secret update swaps a symlink (new inode), an editor or `mv` replaces the file, an in-place write changes the
+/// modification time or size.
+final class SecretFileCache: Sendable {
+    static let shared = SecretFileCache()
+
+    /// What `stat` says about the file (through symlinks).
+    struct Identity: Equatable {
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+        var modifiedSeconds: Int
+        var modifiedNanoseconds: Int
+    }
+
+    private let entries = Mutex<[String: (identity: Identity, secret: Secret)]>([:])
+
+    /// The cached secret when the file is still the one it was read from.
+    func value(path: String, identity: Identity) -> Secret? {
+        entries.withLock { entries in
+            guard let entry = entries[path], entry.identity == identity else { return nil }
+            return entry.secret
+        }
+    }
+
+    /// Remembers what `path` held, unless the file changed while it was read (then the next use reads again).
+    func store(_ secret: Secret, path: String, readFrom identity: Identity) {
+        guard Self.identity(path) == identity else { return }
+        entries.withLock { $0[path] = (identity, secret) }
+    }
+
+    static func identity(_ path: String) -> Identity? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return Identity(
+            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+            modifiedSeconds: Int(info.st_mtim.tv_sec), modifiedNanoseconds: Int(info.st_mtim.tv_nsec))
     }
 }
 
