@@ -136,9 +136,14 @@ final class SecretFileCache: Sendable {
     static func identity(_ path: String) -> Identity? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
+        // The timespec is read as its two words: naming its fields needs a module that strict member-import
+        // visibility does not let this file see.
+        let (seconds, nanoseconds) = withUnsafeBytes(of: info.st_mtim) { raw in
+            (raw.loadUnaligned(fromByteOffset: 0, as: Int.self), raw.loadUnaligned(fromByteOffset: MemoryLayout<Int>.size, as: Int.self))
+        }
         return Identity(
             device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
-            modifiedSeconds: Int(info.st_mtim.tv_sec), modifiedNanoseconds: Int(info.st_mtim.tv_nsec))
+            modifiedSeconds: seconds, modifiedNanoseconds: nanoseconds)
     }
 }
 
