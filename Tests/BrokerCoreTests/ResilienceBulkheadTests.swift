@@ -134,7 +134,8 @@ final class ResilienceBulkheadTests: XCTestCase {
                 bulkhead.release()
             }
         }
-        while bulkhead.waiting < 32 { try await Task.sleep(for: .milliseconds(5)) }
+        let queued = await resilienceEventually { bulkhead.waiting == 32 }
+        XCTAssertTrue(queued)
         XCTAssertEqual(DeadlineWatch.shared.liveCount, before + 32, "each waiter's deadline is watched")
         bulkhead.release()
         for waiter in waiters { try await waiter.value }
