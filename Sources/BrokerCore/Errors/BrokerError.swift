@@ -50,6 +50,10 @@ public struct BrokerError: Error, Sendable, CustomStringConvertible {
     public var retryAfterSeconds: Double?
     /// Internal detail for debug logs only; never sent to a client.
     public var detail: String?
+    /// The caller caused this failure (its own SQL was wrong, its own heavy query hit the statement timeout, it asked
+    /// for something that does not exist), so it says nothing about the backend's health: breakers ignore it and one
+    /// tenant's mistakes never pause another tenant's calls.
+    public var isCallerFault: Bool = false
 
     public init(
         _ code: Code, _ message: String, retriable: Bool = false, backend: String? = nil,
@@ -61,6 +65,13 @@ public struct BrokerError: Error, Sendable, CustomStringConvertible {
         self.backend = backend
         self.retryAfterSeconds = retryAfterSeconds
         self.detail = detail
+    }
+
+    /// The same error, marked as the caller's own fault (see ``isCallerFault``).
+    public func callerFault() -> BrokerError {
+        var copy = self
+        copy.isCallerFault = true
+        return copy
     }
 
     /// Safe: the code and the message, never `detail`.

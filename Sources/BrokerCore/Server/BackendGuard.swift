@@ -26,8 +26,9 @@ final class BackendGuard: Sendable {
     }
 
     /// Failures that say the backend is unwell. A refused argument or a missing record says nothing about its health.
+    /// A fault of the caller's own making (``BrokerError/isCallerFault``) never counts, whatever its code.
     static func countsAgainstBackend(_ error: BrokerError) -> Bool {
-        [.backendUnavailable, .timeout, .backendError, .internal].contains(error.code)
+        !error.isCallerFault && [.backendUnavailable, .timeout, .backendError, .internal].contains(error.code)
     }
 
     /// Runs `work` under the backend's rate share, bulkhead and breaker, in that order: each refusal is cheap and
