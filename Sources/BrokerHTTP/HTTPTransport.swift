@@ -29,7 +29,8 @@ public enum HTTPTransport {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> [any Service] {
         let settings = broker.server.settings.http
-        let sessions = SessionTable(maxSessions: settings.maxSessions, idleTimeout: .seconds(settings.sessionIdleTimeoutSeconds))
+        let sessions = SessionTable(
+            maxSessions: settings.maxSessions, maxPerOwner: settings.maxSessionsPerPrincipal, idleTimeout: .seconds(settings.sessionIdleTimeoutSeconds))
         let auth = authenticator ?? FixedPrincipalAuthenticator(settings.principal)
         let app = makeApplication(broker: broker, sessions: sessions, authenticator: auth, logger: logger, onServerRunning: onServerRunning)
         return [app, StreamCloser(sessions: sessions)]

@@ -94,7 +94,7 @@ struct MCPEndpoint: Sendable {
             _ = await server.process(message, session: session, principal: principal, notify: nil)
             return Response(status: .accepted, headers: headers)
         }
-        if server.needsStream(rpc, session: session) && (HeaderMatch.contains(accept, "text/event-stream") || HeaderMatch.contains(accept, "*/*")) {
+        if server.needsStream(rpc, session: session, principal: principal) && (HeaderMatch.contains(accept, "text/event-stream") || HeaderMatch.contains(accept, "*/*")) {
             return sse(message, session: session, principal: principal, headers: headers)
         }
         let reply = await server.process(message, session: session, principal: principal, notify: nil)

@@ -9,8 +9,11 @@ import Synchronization
 ///
 /// Ids are 128 bits from the system CSPRNG, rendered as 32 hex characters (inside the visible-ASCII range the
 /// transport requires). A session id is never authentication: each entry records its owner principal and the
-/// endpoint refuses use by anyone else. Idle sessions expire; beyond `maxSessions` the least recently used
-/// session is ended.
+/// endpoint refuses use by anyone else. Idle sessions expire.
+///
+/// Eviction is fair between principals: a principal over `maxPerOwner` loses its own least recently used session,
+/// and when the table is full the principal holding the most sessions loses its least recently used one. So one
+/// principal opening sessions in a loop only ever ends its own sessions, never another principal's.
 final class SessionTable: Sendable {
     struct Entry: Sendable {
         let session: Session
@@ -19,14 +22,44 @@ final class SessionTable: Sendable {
         var streamGeneration: UInt64 = 0
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private struct Table {
+        var entries: [String: Entry] = [:]
+        /// Session ids per owner, for fair eviction without scanning every session.
+        var byOwner: [String: Set<String>] = [:]
+
+        mutating func insert(_ id: String, _ entry: Entry) {
+            entries[id] = entry
+            byOwner[entry.session.ownerID, default: []].insert(id)
+        }
+
+        @discardableResult
+        mutating func remove(_ id: String) -> Entry? {
+            guard let entry = entries.removeValue(forKey: id) else { return nil }
+            let owner = entry.session.ownerID
+            byOwner[owner]?.remove(id)
+            if byOwner[owner]?.isEmpty == true { byOwner[owner] = nil }
+            return entry
+        }
+
+        /// The owner's least recently used session.
+        func oldest(of owner: String) -> String? {
+            byOwner[owner]?.min { (entries[$0]?.session.lastUsed ?? .now) < (entries[$1]?.session.lastUsed ?? .now) }
+        }
+    }
+
+    private let table = Mutex(Table())
     let maxSessions: Int
+    let maxPerOwner: Int
     let idleTimeout: Duration
 
-    init(maxSessions: Int, idleTimeout: Duration) {
+    init(maxSessions: Int, maxPerOwner: Int = 64, idleTimeout: Duration) {
         self.maxSessions = maxSessions
+        self.maxPerOwner = max(1, min(maxPerOwner, maxSessions))
         self.idleTimeout = idleTimeout
     }
+
+    /// How many sessions `owner` holds.
+    func count(owner: String) -> Int { table.withLock { $0.byOwner[owner]?.count ?? 0 } }
 
     static func newID() -> String {
         var g = SystemRandomNumberGenerator()
@@ -41,24 +74,28 @@ final class SessionTable: Sendable {
     /// Creates and registers a session for `owner`.
     func create(owner: String) -> Session {
         let session = Session(id: Self.newID(), ownerID: owner)
-        var evicted: Entry?
-        entries.withLock { e in
-            if e.count >= maxSessions, let oldest = e.min(by: { $0.value.session.lastUsed < $1.value.session.lastUsed }) {
-                evicted = e.removeValue(forKey: oldest.key)
+        let evicted: Entry? = table.withLock { t in
+            var victim: String?
+            if (t.byOwner[owner]?.count ?? 0) >= maxPerOwner {
+                victim = t.oldest(of: owner)
+            } else if t.entries.count >= maxSessions, let biggest = t.byOwner.max(by: { $0.value.count < $1.value.count })?.key {
+                victim = t.oldest(of: biggest)
             }
-            if let id = session.id { e[id] = Entry(session: session, stream: nil) }
+            let removed = victim.flatMap { t.remove($0) }
+            if let id = session.id { t.insert(id, Entry(session: session, stream: nil)) }
+            return removed
         }
         if let evicted { Self.close(evicted) }
         return session
     }
 
     /// The session with `id`, if it exists.
-    func get(_ id: String) -> Session? { entries.withLock { $0[id]?.session } }
+    func get(_ id: String) -> Session? { table.withLock { $0.entries[id]?.session } }
 
     /// Ends a session; returns whether it existed.
     @discardableResult
     func remove(_ id: String) -> Bool {
-        guard let entry = entries.withLock({ $0.removeValue(forKey: id) }) else { return false }
+        guard let entry = table.withLock({ $0.remove(id) }) else { return false }
         Self.close(entry)
         return true
     }
@@ -67,12 +104,12 @@ final class SessionTable: Sendable {
     /// reconnects at once, instead of waiting until a write on the dead stream fails. Each message still goes
     /// to exactly one stream. Returns the stream's generation, or `nil` when the session is gone.
     func attachStream(_ id: String, _ continuation: AsyncStream<ByteBuffer>.Continuation) -> UInt64? {
-        let result: (UInt64, AsyncStream<ByteBuffer>.Continuation?)? = entries.withLock { e in
-            guard var entry = e[id] else { return nil }
+        let result: (UInt64, AsyncStream<ByteBuffer>.Continuation?)? = table.withLock { t in
+            guard var entry = t.entries[id] else { return nil }
             let old = entry.stream
             entry.stream = continuation
             entry.streamGeneration &+= 1
-            e[id] = entry
+            t.entries[id] = entry
             return (entry.streamGeneration, old)
         }
         guard let (generation, old) = result else { return nil }
@@ -82,18 +119,18 @@ final class SessionTable: Sendable {
 
     /// Detaches a GET stream that ended, unless a newer one has replaced it.
     func detachStream(_ id: String, generation: UInt64) {
-        entries.withLock { e in
-            if e[id]?.streamGeneration == generation { e[id]?.stream = nil }
+        table.withLock { t in
+            if t.entries[id]?.streamGeneration == generation { t.entries[id]?.stream = nil }
         }
     }
 
     /// Ends every GET stream (graceful shutdown begins: the server must not wait on never-ending responses).
     func closeStreams() {
-        let streams: [AsyncStream<ByteBuffer>.Continuation] = entries.withLock { e in
+        let streams: [AsyncStream<ByteBuffer>.Continuation] = table.withLock { t in
             var out: [AsyncStream<ByteBuffer>.Continuation] = []
-            for (k, v) in e {
+            for (k, v) in t.entries {
                 if let s = v.stream { out.append(s) }
-                e[k]?.stream = nil
+                t.entries[k]?.stream = nil
             }
             return out
         }
@@ -102,10 +139,9 @@ final class SessionTable: Sendable {
 
     /// Ends every session idle for longer than the timeout; returns how many.
     func expireIdle(now: ContinuousClock.Instant = .now) -> Int {
-        let expired: [Entry] = entries.withLock { e in
-            let old = e.filter { now - $0.value.session.lastUsed > idleTimeout }
-            for k in old.keys { e[k] = nil }
-            return Array(old.values)
+        let expired: [Entry] = table.withLock { t in
+            let old = t.entries.filter { now - $0.value.session.lastUsed > idleTimeout }.map(\.key)
+            return old.compactMap { t.remove($0) }
         }
         for entry in expired { Self.close(entry) }
         return expired.count
@@ -113,9 +149,9 @@ final class SessionTable: Sendable {
 
     /// Ends all sessions (shutdown).
     func removeAll() {
-        let all = entries.withLock { e in
-            defer { e.removeAll() }
-            return Array(e.values)
+        let all = table.withLock { t in
+            defer { t = Table() }
+            return Array(t.entries.values)
         }
         for entry in all { Self.close(entry) }
     }

@@ -47,16 +47,21 @@ enum ERPNormalizer {
     /// A decimal string as a number rounded to two decimals.
     static func amount(_ native: String) -> JSONValue { .double(((Double(native) ?? 0) * 100).rounded() / 100) }
 
-    /// A quantity string ("12.000") as a number.
+    /// A quantity string ("12.000") as a number: an integer when it is whole and fits, else the double.
     static func quantity(_ native: String) -> JSONValue {
         let d = Double(native) ?? 0
-        return d.rounded() == d ? .int(Int64(d)) : .double(d)
+        guard d.isFinite else { return 0 }
+        if let i = Int64(roundingChecked: d), Double(i) == d { return .int(i) }
+        return .double(d)
     }
 
-    /// Cents from a number argument, for native decimals.
-    static func decimalText(_ value: Double) -> String {
-        let cents = Int64((value * 100).rounded())
-        return "\(cents / 100)." + (cents % 100 < 10 ? "0" : "") + String(cents % 100)
+    /// The largest amount the ERP's decimal fields hold (DEC 15,2 in SAP): tool schemas cap amounts at it.
+    static let maxAmount = 9_999_999_999_999.99
+
+    /// A non-negative number argument as a native two-decimal string, or `nil` when the ERP cannot represent it.
+    static func decimalText(_ value: Double) -> String? {
+        guard value >= 0, value <= maxAmount, let cents = Int64(centsOf: value) else { return nil }
+        return ERPDecimal.amount(cents)
     }
 
     static func unit(_ native: String) -> String { units[native] ?? native.lowercased() }
@@ -123,7 +128,9 @@ enum ERPNormalizer {
 
     /// Formats an amount for text summaries ("12,345.60 EUR").
     static func money(_ value: JSONValue?, _ currency: String) -> String {
-        let cents = Int64(((value?.doubleValue ?? 0) * 100).rounded())
+        // A document with an amount no Int64 of cents can hold is shown as the number it is, never a trap.
+        let amount = value?.doubleValue ?? 0
+        guard let cents = Int64(centsOf: amount), cents >= 0 else { return amount.plainText + " " + currency }
         var whole = String(cents / 100)
         var groups: [String] = []
         while whole.count > 3 {
@@ -136,12 +143,12 @@ enum ERPNormalizer {
 }
 
 extension ERPNormalizer {
-    /// A native decimal string as integer cents, for exact sums.
-    static func cents(_ native: String) -> Int64 { Int64(((Double(native) ?? 0) * 100).rounded()) }
+    /// A native decimal string as integer cents, for exact sums; `nil` when the text is no amount an Int64 can hold.
+    static func cents(_ native: String) -> Int64? { Double(native).flatMap { Int64(centsOf: $0) } }
 
     /// A number for text summaries, without a trailing ".0" for whole values.
     static func plain(_ value: JSONValue?) -> String {
         guard let d = value?.doubleValue else { return "-" }
-        return d.rounded() == d && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+        return d.plainText
     }
 }

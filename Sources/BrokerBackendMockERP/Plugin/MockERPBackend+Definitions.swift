@@ -44,7 +44,7 @@ extension MockERPBackend {
                 S.search([
                     "supplier_id": S.supplierID, "status": orderStatusFilter, "cost_center": S.costCenter,
                     "from_date": S.date("Earliest order date (yyyy-MM-dd)."), "to_date": S.date("Latest order date (yyyy-MM-dd)."),
-                    "min_total": ["type": "number", "minimum": 0, "description": "Minimum net order value."],
+                    "min_total": ["type": "number", "minimum": 0, "maximum": .double(ERPNormalizer.maxAmount), "description": "Minimum net order value."],
                 ]), S.page(S.orderHeader), read),
             tool(
                 "get_purchase_order", "Get purchase order",
@@ -71,7 +71,7 @@ extension MockERPBackend {
                 S.search([
                     "material_id": S.materialID, "plant": S.string("Plant code (see the plants resource).", enumeration: ERPCatalog.plants.map(\.code)),
                     "query": S.string("Part of the material description, case-insensitive.").merging(["minLength": 1, "maxLength": 60]),
-                    "below_quantity": ["type": "integer", "minimum": 0, "description": "Only positions with stock strictly below this quantity."],
+                    "below_quantity": ["type": "integer", "minimum": 0, "maximum": .int(Int64(Int32.max)), "description": "Only positions with stock strictly below this quantity."],
                 ]), S.page(S.stock), read),
             tool(
                 "list_cost_centers", "List cost centres",

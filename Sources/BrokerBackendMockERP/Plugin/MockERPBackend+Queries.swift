@@ -106,7 +106,12 @@ extension MockERPBackend {
             }
         }
         if let c = a["cost_center"]?.stringValue { filter.append(Self.condition("KOSTL", "eq", .string(c))) }
-        if let m = a["min_total"]?.doubleValue { filter.append(Self.condition("NETWR", "ge", .string(ERPNormalizer.decimalText(m)))) }
+        if let m = a["min_total"]?.doubleValue {
+            guard let text = ERPNormalizer.decimalText(m) else {
+                throw BrokerError.invalidArguments("min_total must be between 0 and \(ERPNormalizer.maxAmount.plainText), the largest amount the ERP holds.")
+            }
+            filter.append(Self.condition("NETWR", "ge", .string(text)))
+        }
         let page = try await searchPage(tool: "search_purchase_orders", set: "A_PurchaseOrder", filter: filter, orderBy: "EBELN desc", a, context) {
             .object(ERPNormalizer.orderHeader($0))
         }

@@ -42,12 +42,19 @@ extension MockERPBackend {
             let rows = (d["results"]?.arrayValue ?? []).prefix(max(0, total - done))
             if rows.isEmpty { break }
             for row in rows {
-                let cents = ERPNormalizer.cents(ERPNormalizer.text(row, "NETWR"))
+                let cents = ERPNormalizer.cents(ERPNormalizer.text(row, "NETWR")) ?? 0
                 currency = ERPNormalizer.text(row, "WAERS")
                 let (key, label) = groupKey(row, groupBy: groupBy, costCenterNames: costCenterNames)
-                groups[key, default: Group(label: label)].cents += cents
-                groups[key, default: Group(label: label)].orders += 1
-                totalCents += cents
+                var group = groups[key] ?? Group(label: label)
+                // Sums of outside amounts use overflow-reporting arithmetic: a wrap would be a wrong report, a trap a
+                // dead broker.
+                let (groupSum, groupOverflow) = group.cents.addingReportingOverflow(cents)
+                let (sum, overflow) = totalCents.addingReportingOverflow(cents)
+                guard !groupOverflow, !overflow else { throw Self.spendTooLarge(from, to) }
+                group.cents = groupSum
+                group.orders += 1
+                groups[key] = group
+                totalCents = sum
             }
             done += rows.count
             try context.checkAlive()
@@ -71,6 +78,10 @@ extension MockERPBackend {
         }
         let heading = "Spend \(from)..\(to) by \(groupBy): \(ERPNormalizer.money(.double(Double(totalCents) / 100), currency)) over \(done) orders."
         return ToolOutput(structured: result, text: ([heading] + lines).joined(separator: "\n"))
+    }
+
+    private static func spendTooLarge(_ from: String, _ to: String) -> BrokerError {
+        BrokerError.invalidArguments("The spend between \(from.prefix(10)) and \(to.prefix(10)) is too large to total exactly; run the report over a shorter date range.")
     }
 
     private func groupKey(_ row: JSONValue, groupBy: String, costCenterNames: [String: String]) -> (String, String) {

@@ -7,15 +7,18 @@ import MCPCore
 extension MockERPBackend {
     func createPurchaseOrder(_ a: [String: JSONValue], _ context: CallContext) async throws(BrokerError) -> ToolOutput {
         let lines = a["lines"]?.arrayValue ?? []
-        let items: [JSONValue] = lines.map { line in
+        var items: [JSONValue] = []
+        for line in lines {
             var item: [String: JSONValue] = [
                 "MATNR": .string(line["material_id"]?.stringValue ?? ""), "MENGE": .string(String(line["quantity"]?.intValue ?? 0)),
             ]
-            if let price = line["unit_price"]?.doubleValue { item["NETPR"] = .string(ERPNormalizer.decimalText(price)) }
-            return .object(item)
-        }
-        if lines.contains(where: { ($0["unit_price"]?.doubleValue).map { ($0 * 100).rounded() < 1 } ?? false }) {
-            throw BrokerError.invalidArguments("unit_price must be at least 0.01.")
+            if let price = line["unit_price"]?.doubleValue {
+                guard let text = ERPNormalizer.decimalText(price), (Int64(centsOf: price) ?? 0) >= 1 else {
+                    throw BrokerError.invalidArguments("unit_price must be between 0.01 and \(ERPNormalizer.maxAmount.plainText).")
+                }
+                item["NETPR"] = .string(text)
+            }
+            items.append(.object(item))
         }
         let body: JSONValue = [
             "LIFNR": .string(ERPNormalizer.supplierKey(a["supplier_id"]?.stringValue ?? "")),

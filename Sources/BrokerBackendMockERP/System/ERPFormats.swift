@@ -61,7 +61,10 @@ enum ERPDecimal {
             guard !frac.isEmpty, frac.count <= 2, let f = Int64(frac) else { return nil }
             cents = frac.count == 1 ? f * 10 : f
         }
-        return whole * 100 + cents
+        // The text comes from outside: whole * 100 + cents must not wrap or trap.
+        let (scaled, o1) = whole.multipliedReportingOverflow(by: 100)
+        let (total, o2) = scaled.addingReportingOverflow(cents)
+        return o1 || o2 ? nil : total
     }
 
     /// Parses an integral quantity string ("12" or "12.000").

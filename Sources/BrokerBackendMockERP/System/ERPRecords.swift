@@ -160,4 +160,6 @@ enum ERPCatalog {
     /// The system's business date, 2026-06-30: data is generated relative to it and new documents carry it,
     /// so every run sees the same data regardless of the wall clock.
     static let businessDay: Int32 = ERPCalendar.day(year: 2026, month: 6, day: 30)
+    /// The largest order value the ERP stores (DEC 15,2), in cents.
+    static let maxOrderCents: Int64 = 999_999_999_999_999
 }

@@ -53,10 +53,19 @@ extension ERPSystem {
             }
             newLines.append(ERPOrderLine(material: Int32(m), quantity: quantity, priceCents: price, received: 0))
         }
+        var totalCents: Int64 = 0
+        for line in newLines {
+            let (lineCents, o1) = Int64(line.quantity).multipliedReportingOverflow(by: line.priceCents)
+            let (sum, o2) = totalCents.addingReportingOverflow(lineCents)
+            guard !o1, !o2, sum <= ERPCatalog.maxOrderCents else {
+                throw ERPReject(400, ERPCode.badRequest, "Order value exceeds the maximum of \(ERPDecimal.amount(ERPCatalog.maxOrderCents))", inner: ["target": "NETWR"])
+            }
+            totalCents = sum
+        }
         let order = ERPOrder(
             number: p.orderBase + p.orders.count, supplier: Int32(s), day: ERPCatalog.businessDay, costCenter: Int32(c), createdBy: settings.user,
             status: .awaitingApproval, lineStart: Int32(p.lines.count), lineCount: Int32(newLines.count),
-            totalCents: newLines.reduce(0) { $0 + Int64($1.quantity) * $1.priceCents })
+            totalCents: totalCents)
         p.lines.append(contentsOf: newLines)
         p.orders.append(order)
         return .entity(p.nativeOrder(order, items: true), status: 201)

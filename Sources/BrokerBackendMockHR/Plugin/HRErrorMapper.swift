@@ -98,6 +98,6 @@ struct HRErrorMapper: Sendable {
 
     /// `3.5`, or `5` for whole days.
     static func days(_ value: Double) -> String {
-        value.rounded() == value ? String(Int(value)) : String(value)
+        value.plainText
     }
 }

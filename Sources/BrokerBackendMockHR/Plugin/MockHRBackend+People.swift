@@ -154,7 +154,8 @@ extension MockHRBackend {
 
     /// `123456.5` → `123456.50`.
     static func money(_ value: Double) -> String {
-        let cents = Int64((value * 100).rounded())
+        // The amount comes from the HR system's document: one no Int64 of cents holds is shown as it is, not trapped on.
+        guard let cents = Int64(centsOf: value) else { return value.plainText }
         let frac = abs(cents % 100)
         return "\(cents / 100).\(frac < 10 ? "0" : "")\(frac)"
     }

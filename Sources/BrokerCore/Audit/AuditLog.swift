@@ -3,7 +3,9 @@
 import Crypto
 import Dispatch
 import Foundation
+import Logging
 import MCPCore
+import Synchronization
 
 /// Where audit lines go (`server.audit`).
 public struct AuditSettings: Sendable {
@@ -68,14 +70,37 @@ public struct AuditRecord: Sendable {
 
 /// The audit sink: an append-only file written from its own serial queue, so a slow disk never blocks
 /// Swift's cooperative threads and lines from concurrent calls never interleave.
+///
+/// Failures are never silent: a line that cannot be written (disk full, I/O error) is counted, logged at error level
+/// (the first and then every 100th) and makes `/readyz` report the audit as failing until a write succeeds again; a
+/// configured `hash_key` that cannot be read makes the digest `hmac-unavailable` — never a plain SHA-256, which
+/// anyone reading the file could brute-force for low-entropy arguments.
 public final class AuditLog: Sendable {
     private let fd: Int32
     private let queue = DispatchQueue(label: "mcp-broker.audit")
     private let hashKey: SecretReference?
+    private let logger: Logger?
+    private let failedWrites = Atomic<Int>(0)
+    private let lastWriteFailed = Atomic<Bool>(false)
+    private let keyFailures = Atomic<Int>(0)
+
+    /// The digest written when the configured `hash_key` cannot be read.
+    public static let digestUnavailable = "hmac-unavailable"
+
+    /// Lines that could not be written since start.
+    public var writeFailures: Int { failedWrites.load(ordering: .relaxed) }
+    /// Whether the most recent write failed (the audit trail has a gap until one succeeds).
+    public var isFailing: Bool { lastWriteFailed.load(ordering: .relaxed) }
 
     /// Opens (or creates, mode 0600) the file for appending.
-    /// - Throws: ``ConfigError`` when the file cannot be opened: a broker that cannot audit must not serve.
-    public init(settings: AuditSettings) throws(ConfigError) {
+    /// - Throws: ``ConfigError`` when the file cannot be opened, or a configured `hash_key` cannot be read: a broker
+    ///   that cannot audit must not serve.
+    public init(settings: AuditSettings, logger: Logger? = nil) throws(ConfigError) {
+        if let key = settings.hashKey {
+            do { _ = try key.resolve() } catch {
+                throw ConfigError(file: "configuration", path: "server.audit.hash_key", reason: "the key cannot be read (\(key)); set it, or remove hash_key")
+            }
+        }
         let dir = (settings.path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let fd = open(settings.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
@@ -84,6 +109,7 @@ public final class AuditLog: Sendable {
         }
         self.fd = fd
         self.hashKey = settings.hashKey
+        self.logger = logger
     }
 
     deinit { close(fd) }
@@ -92,17 +118,31 @@ public final class AuditLog: Sendable {
     public func record(_ record: AuditRecord) {
         var encoded = JSONWriter.encode(record.json)
         encoded.append(0x0A)
-        let line = encoded, fd = self.fd
-        queue.async {
-            line.withUnsafeBytes { raw in
+        let line = encoded
+        queue.async { [self] in
+            let failure: Int32? = line.withUnsafeBytes { raw in
                 var offset = 0
                 while offset < raw.count {
                     let n = write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset)
                     if n < 0 && errno == EINTR { continue }
-                    if n <= 0 { return }
+                    if n <= 0 { return n < 0 ? errno : EIO }
                     offset += n
                 }
+                return nil
             }
+            noteWrite(failure: failure)
+        }
+    }
+
+    private func noteWrite(failure: Int32?) {
+        guard let failure else {
+            if lastWriteFailed.exchange(false, ordering: .relaxed) { logger?.notice("audit writes succeed again") }
+            return
+        }
+        lastWriteFailed.store(true, ordering: .relaxed)
+        let count = failedWrites.add(1, ordering: .relaxed).newValue
+        if count == 1 || count % 100 == 0 {
+            logger?.error("audit line not written", metadata: ["errno": .stringConvertible(failure), "failed_writes": .stringConvertible(count)])
         }
     }
 
@@ -112,11 +152,16 @@ public final class AuditLog: Sendable {
     /// The digest of a call's arguments: HMAC-SHA-256 (or SHA-256) of their canonical JSON (sorted keys).
     public func digest(_ arguments: JSONValue) -> String {
         let bytes = JSONWriter.encode(arguments)
-        if let key = try? hashKey?.resolve() {
-            let mac = key.withValue { HMAC<SHA256>.authenticationCode(for: bytes, using: SymmetricKey(data: Array($0.utf8))) }
-            return Self.hex(Array(mac))
+        guard let hashKey else { return Self.hex(Array(SHA256.hash(data: bytes))) }
+        guard let key = try? hashKey.resolve() else {
+            let count = keyFailures.add(1, ordering: .relaxed).newValue
+            if count == 1 || count % 100 == 0 {
+                logger?.error("audit hash_key cannot be read; digests are written as \(Self.digestUnavailable)", metadata: ["failures": .stringConvertible(count)])
+            }
+            return Self.digestUnavailable
         }
-        return Self.hex(Array(SHA256.hash(data: bytes)))
+        let mac = key.withValue { HMAC<SHA256>.authenticationCode(for: bytes, using: SymmetricKey(data: Array($0.utf8))) }
+        return Self.hex(Array(mac))
     }
 
     static func hex(_ bytes: [UInt8]) -> String {

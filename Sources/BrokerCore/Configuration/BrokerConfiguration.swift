@@ -21,6 +21,8 @@ public struct HTTPSettings: Sendable {
     public var sessionIdleTimeoutSeconds = 1800
     /// Upper bound on live sessions (oldest idle one evicted beyond it).
     public var maxSessions = 10_000
+    /// Sessions one principal may hold; opening more ends that principal's own least recently used session.
+    public var maxSessionsPerPrincipal = 64
     /// How every request is authenticated (API keys, JWT bearer tokens). `nil` means local development mode:
     /// every request runs as ``principal``, which ``checkExposure()`` allows on loopback only.
     public var auth: AuthSettings?
@@ -172,6 +174,7 @@ public struct BrokerConfiguration {
             http.idleTimeoutSeconds = try h.int("idle_timeout_s", default: http.idleTimeoutSeconds, range: 1...3600)
             http.sessionIdleTimeoutSeconds = try h.int("session_idle_timeout_s", default: http.sessionIdleTimeoutSeconds, range: 10...86_400)
             http.maxSessions = try h.int("max_sessions", default: http.maxSessions, range: 1...1_000_000)
+            http.maxSessionsPerPrincipal = try h.int("max_sessions_per_principal", default: http.maxSessionsPerPrincipal, range: 1...1_000_000)
             if let p = try h.section("principal") {
                 http.principal = try readPrincipal(p)
                 http.principalConfigured = true

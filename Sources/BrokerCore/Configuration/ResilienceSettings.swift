@@ -52,12 +52,32 @@ public struct BackendResilience: Sendable {
     /// Deadline for this backend's calls when shorter than the server default.
     public var timeout: Duration?
     public var cache: CacheSettings?
+    /// The most of this backend's rate share, concurrency and queue that one tenant may take, so a tenant that
+    /// floods it always leaves the rest to the others. 1 turns the per-tenant caps off (single-tenant deployments).
+    public var tenantShare = 0.75
 
     public init() {}
 
     /// The rate the broker may send: capacity × share.
-    public var effectiveRate: RateLimit? {
-        capacity.map { RateLimit(ratePerSecond: $0.ratePerSecond * share, burst: max(1, Int((Double($0.burst) * share).rounded()))) }
+    public var effectiveRate: RateLimit? { capacity.map { Self.scaled($0, by: share) } }
+
+    /// The rate one tenant may send: capacity × share × tenant share; `nil` when uncapped.
+    public var tenantRate: RateLimit? {
+        guard tenantShare < 1 else { return nil }
+        return effectiveRate.map { Self.scaled($0, by: tenantShare) }
+    }
+
+    /// Permits one tenant may hold: at least one, and at most all.
+    public var tenantMaxConcurrent: Int { Self.part(of: maxConcurrent, tenantShare, atLeast: 1) }
+    /// Queue places one tenant may hold.
+    public var tenantMaxQueue: Int { Self.part(of: maxQueue, tenantShare, atLeast: 0) }
+
+    private static func part(of whole: Int, _ share: Double, atLeast floor: Int) -> Int {
+        share >= 1 ? whole : min(whole, max(floor, Int((Double(whole) * share).rounded(.down))))
+    }
+
+    private static func scaled(_ rate: RateLimit, by share: Double) -> RateLimit {
+        RateLimit(ratePerSecond: rate.ratePerSecond * share, burst: max(1, Int((Double(rate.burst) * share).rounded())))
     }
 }
 
@@ -97,6 +117,7 @@ extension BrokerConfiguration {
         out.share = try r.double("share", default: 1, range: 0.01...1)
         out.maxConcurrent = try r.int("max_concurrent", default: out.maxConcurrent, range: 1...10_000)
         out.maxQueue = try r.int("max_queue", default: out.maxQueue, range: 0...100_000)
+        out.tenantShare = try r.double("tenant_share", default: out.tenantShare, range: 0.05...1)
         if r.has("timeout_ms") { out.timeout = .milliseconds(try r.int("timeout_ms", range: 10...600_000)) }
         if let b = try r.section("breaker") {
             out.breaker.consecutiveFailures = try b.int("failures", default: out.breaker.consecutiveFailures, range: 1...1000)

@@ -2,7 +2,8 @@
 
 import Synchronization
 
-/// Caps the calls running at once against one backend, with a bounded FIFO queue in front.
+/// Caps the calls running at once against one backend, with a bounded queue in front, fair between tenants (see
+/// ``BulkheadState``).
 ///
 /// A caller gets a permit at once, or waits its turn in the queue until its deadline; when the queue is full it is
 /// refused at once, so an overloaded backend sheds load instead of piling up waiting requests. Every successful
@@ -15,10 +16,12 @@ public final class Bulkhead: Sendable {
     private let state: Mutex<BulkheadState<Waiter>>
     private let nextID = Atomic<UInt64>(0)
 
-    /// At most `maxConcurrent` permits (at least one) and `maxQueue` waiters (0: refuse whenever all are taken).
-    public init(maxConcurrent: Int, maxQueue: Int, name: String = "The backend") {
+    /// At most `maxConcurrent` permits (at least one) and `maxQueue` waiters (0: refuse whenever all are taken); one
+    /// tenant at most `maxPerTenant` of the permits and `maxQueuePerTenant` of the queue (default: all).
+    public init(maxConcurrent: Int, maxQueue: Int, maxPerTenant: Int? = nil, maxQueuePerTenant: Int? = nil, name: String = "The backend") {
         self.name = name
-        state = Mutex(BulkheadState(maxConcurrent: maxConcurrent, maxQueue: maxQueue))
+        state = Mutex(
+            BulkheadState(maxConcurrent: maxConcurrent, maxQueue: maxQueue, maxPerTenant: maxPerTenant, maxQueuePerTenant: maxQueuePerTenant))
     }
 
     /// Calls holding a permit.
@@ -30,12 +33,12 @@ public final class Bulkhead: Sendable {
     ///
     /// Throws `rate_limited` at once when the queue is full, `timeout` when the deadline passes in the queue and
     /// `cancelled` when the task is cancelled; in all three cases no permit is held.
-    public func acquire(until deadline: ContinuousClock.Instant) async throws(BrokerError) {
+    public func acquire(until deadline: ContinuousClock.Instant, tenant: String = "") async throws(BrokerError) {
         if Task.isCancelled { throw BrokerError.cancelled }
         // Fast paths under one lock: a free permit, or a full queue refused without creating a timer.
         let fast: BrokerError?? = state.withLock { s in
-            if s.tryAcquire() { return .some(nil) }
-            if s.isFull { return .some(fullError(s.running, s.waiting)) }
+            if s.tryAcquire(tenant: tenant) { return .some(nil) }
+            if s.isFull(for: tenant) { return .some(fullError(s.running, s.waiting)) }
             return .none
         }
         if case .some(let refusal) = fast {
@@ -55,7 +58,7 @@ public final class Bulkhead: Sendable {
                 let immediate: BrokerError?? = state.withLock { s in
                     if Task.isCancelled { return .some(BrokerError.cancelled) }
                     if ContinuousClock.now >= deadline { return .some(timeoutError(s.running)) }
-                    switch s.acquire(id: id, waiter: waiter) {
+                    switch s.acquire(id: id, tenant: tenant, waiter: waiter) {
                     case .granted: return .some(nil)
                     case .queued: return .none
                     case .full(let running, let waiting): return .some(fullError(running, waiting))
@@ -69,9 +72,9 @@ public final class Bulkhead: Sendable {
         if let failure { throw failure }
     }
 
-    /// Returns a permit; the first waiter, if any, gets it.
-    public func release() {
-        state.withLock { $0.release() }?.resume(returning: nil)
+    /// Returns `tenant`'s permit; the next waiter in turn, if any may run, gets it.
+    public func release(tenant: String = "") {
+        state.withLock { $0.release(tenant: tenant) }?.resume(returning: nil)
     }
 
     private func expire(_ id: UInt64) {

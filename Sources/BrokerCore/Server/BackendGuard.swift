@@ -9,6 +9,8 @@ final class BackendGuard: Sendable {
     let name: String
     let settings: BackendResilience
     let limiter: KeyedRateLimiter?
+    /// Each tenant's part of the rate share (``BackendResilience/tenantShare``).
+    let tenantLimiter: KeyedRateLimiter?
     let bulkhead: Bulkhead
     let breaker: CircuitBreaker
     let cache: SingleFlightCache<ToolOutput>?
@@ -17,7 +19,10 @@ final class BackendGuard: Sendable {
         self.name = name
         self.settings = settings
         self.limiter = settings.effectiveRate.map { KeyedRateLimiter(limit: $0, maxKeys: 1) }
-        self.bulkhead = Bulkhead(maxConcurrent: settings.maxConcurrent, maxQueue: settings.maxQueue, name: "The \(name) system")
+        self.tenantLimiter = settings.tenantRate.map { KeyedRateLimiter(limit: $0) }
+        self.bulkhead = Bulkhead(
+            maxConcurrent: settings.maxConcurrent, maxQueue: settings.maxQueue, maxPerTenant: settings.tenantMaxConcurrent,
+            maxQueuePerTenant: settings.tenantMaxQueue, name: "The \(name) system")
         self.breaker = CircuitBreaker(policy: settings.breaker) { from, to in
             // State changes are rare and matter to operators: always logged.
             logger.warning("circuit breaker \(from) -> \(to)", metadata: ["backend": .string(name), "breaker": .string(to)])
@@ -33,7 +38,14 @@ final class BackendGuard: Sendable {
 
     /// Runs `work` under the backend's rate share, bulkhead and breaker, in that order: each refusal is cheap and
     /// happens before the backend is touched.
-    func run(_ tool: String, context: CallContext, work: @escaping @Sendable () async throws -> ToolOutput) async throws -> ToolOutput {
+    func run<Output: Sendable>(_ tool: String, context: CallContext, work: @escaping @Sendable () async throws -> Output) async throws -> Output {
+        let tenant = context.principal.tenant
+        // The tenant's part first: a tenant over it is refused without using up the shared rate of the others.
+        if let tenantLimiter, case .limited(let wait) = tenantLimiter.acquire(tenant) {
+            throw BrokerError(
+                .rateLimited, "Your organisation is using the largest part of the \(name) system's capacity that one organisation may; try again shortly.",
+                retriable: true, backend: name, retryAfterSeconds: wait.seconds)
+        }
         if let limiter, case .limited(let wait) = limiter.acquire(name) {
             throw BrokerError(
                 .rateLimited, "The \(name) system is at the share of its capacity this broker may use; try again shortly.",
@@ -46,13 +58,13 @@ final class BackendGuard: Sendable {
                 retriable: true, backend: name, retryAfterSeconds: wait.seconds)
         }
         do {
-            try await bulkhead.acquire(until: context.deadline)
+            try await bulkhead.acquire(until: context.deadline, tenant: tenant)
         } catch {
             // The breaker admitted this call (perhaps as its probe): tell it the call never reached the backend.
             breaker.abandon()
             throw error
         }
-        defer { bulkhead.release() }
+        defer { bulkhead.release(tenant: tenant) }
         do {
             let output = try await Deadline.run(until: context.deadline, work)
             breaker.record(success: true)

@@ -9,6 +9,7 @@ import MCPCore
 public struct Broker: Sendable {
     public let server: MCPServer
     public var catalog: Catalog { server.catalog }
+    private let probe: ReadinessProbe
 
     /// Builds every configured backend through `registry`, then the catalogue.
     /// - Throws: ``ConfigError`` naming the file, key path and reason for the first problem found.
@@ -29,14 +30,25 @@ public struct Broker: Sendable {
         let file = configuration.backends.first?.settings.file ?? "configuration"
         let catalog = try Catalog(backends: backends, separator: configuration.server.toolSeparator, configFile: file)
         try configuration.server.policy.validate(against: catalog, file: file)
-        let audit = try configuration.server.audit.map { settings throws(ConfigError) in try AuditLog(settings: settings) }
+        let audit = try configuration.server.audit.map { settings throws(ConfigError) in try AuditLog(settings: settings, logger: logger) }
         if !configuration.server.policyConfigured { logger.warning("no policy section: every tool, resource and prompt is denied") }
         if audit == nil { logger.warning("no server.audit path: calls are not audited") }
         server = MCPServer(catalog: catalog, settings: configuration.server, audit: audit, resilience: resilience, logger: logger)
+        probe = ReadinessProbe(logger: logger)
     }
 
-    /// Readiness of every backend, checked concurrently with a 3 s bound each.
+    /// Readiness of every backend: one shared check at a time, reused for 2 s (see ``ReadinessProbe``), so probes
+    /// cannot turn into backend load.
     public func readiness() async -> Readiness {
+        var readiness = await probe.current { [self] in await checkBackends() }
+        // Breaker and audit states are in memory and cheap: always the live ones, not the cached check's.
+        readiness.breakers = server.breakerStates
+        readiness.auditFailing = server.audit?.isFailing ?? false
+        return readiness
+    }
+
+    /// Checks every backend concurrently with a 3 s bound each.
+    func checkBackends() async -> Readiness {
         let principal = server.settings.stdioPrincipal
         let reports = await withTaskGroup(of: (Int, HealthReport).self) { group in
             for (i, backend) in catalog.backends.enumerated() {
@@ -64,6 +76,8 @@ public struct Readiness: Sendable {
     public let backends: [(name: String, report: HealthReport)]
     /// Each backend's circuit breaker state.
     public var breakers: [String: String] = [:]
+    /// Whether the last audit line could not be written: calls still run, but the audit trail has a gap.
+    public var auditFailing = false
 
     public init(backends: [(name: String, report: HealthReport)], breakers: [String: String] = [:]) {
         self.backends = backends
@@ -73,19 +87,22 @@ public struct Readiness: Sendable {
     /// `ready` (all up), `degraded` (some down: the others still serve) or `unavailable` (all down).
     public var status: String {
         let up = backends.filter { $0.report.healthy && breakers[$0.name, default: "closed"] != "open" }.count
-        if up == backends.count { return "ready" }
+        if up == backends.count { return auditFailing ? "degraded" : "ready" }
         return up == 0 ? "unavailable" : "degraded"
     }
 
-    /// The `/readyz` body.
+    /// The `/readyz` body. It is unauthenticated, so it says which backend is down but not why: a health reason may
+    /// name a host, a role or a secret reference. The reason is in the broker's log (see ``ReadinessProbe``).
     public var json: JSONValue {
         var b: [String: JSONValue] = [:]
         for (name, r) in backends {
             let breaker = breakers[name, default: "closed"]
             var o: [String: JSONValue] = ["status": r.healthy && breaker != "open" ? "up" : "down", "breaker": .string(breaker)]
-            if let reason = r.reason { o["reason"] = .string(reason) } else if breaker == "open" { o["reason"] = "circuit breaker open after repeated failures" }
+            if !r.healthy { o["reason"] = "health check failed; see the broker log" } else if breaker == "open" { o["reason"] = "circuit breaker open after repeated failures" }
             b[name] = .object(o)
         }
-        return ["status": .string(status), "backends": .object(b)]
+        var body: [String: JSONValue] = ["status": .string(status), "backends": .object(b)]
+        if auditFailing { body["audit"] = "failing: audit lines are not being written; see the broker log" }
+        return .object(body)
     }
 }

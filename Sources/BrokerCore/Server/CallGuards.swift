@@ -41,6 +41,9 @@ final class CallGuards: Sendable {
         return principal.tenant + "\u{1E}" + who + "\u{1E}" + tool + "\u{1E}" + JSONValue.object(arguments).jsonText
     }
 
+    /// The guard of the backend called `name`.
+    func backend(named name: String) -> BackendGuard? { backends.first { $0.name == name } }
+
     /// Breaker state per backend, for `/readyz`.
     var breakerStates: [String: String] {
         Dictionary(uniqueKeysWithValues: backends.map { ($0.name, $0.breaker.stateName) })

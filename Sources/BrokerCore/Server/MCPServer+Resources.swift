@@ -43,7 +43,17 @@ extension MCPServer {
             auditAllowed(context, method: "resources/read", target: uri, backend: name, digest: nil, rule: "resources", outcome: outcome, started: started)
         }
         do {
-            let contents = try await Deadline.run(until: context.deadline) { try await backend.readResource(uri: uri, context: context) }
+            // A read reaches the backend like a tool call does, so it passes the same protections: the tenant's rate
+            // limits, then the backend's tenant and capacity shares, bulkhead and breaker (which also bounds it by the
+            // deadline).
+            if let refusal = guards.checkTenantLimits(tool: "resources/read", principal: principal) { throw refusal }
+            let read: @Sendable () async throws -> [ResourceContents] = { try await backend.readResource(uri: uri, context: context) }
+            let contents =
+                if let guarded = guards.backend(named: name) {
+                    try await guarded.run("resources/read", context: context, work: read)
+                } else {
+                    try await Deadline.run(until: context.deadline, read)
+                }
             return .success(["contents": .array(contents.map(\.json))])
         } catch let error as BrokerError {
             outcome = error.code.rawValue

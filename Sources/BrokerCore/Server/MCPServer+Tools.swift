@@ -10,12 +10,14 @@ extension MCPServer {
     }
 
     /// Whether a `tools/call` must be answered on a stream: it may send progress or log notifications, or ask
-    /// the user to confirm through elicitation.
-    public func needsStream(_ request: RPCRequest, session: Session) -> Bool {
+    /// the user to confirm through elicitation. A confirm tool the principal may not see is answered like an unknown
+    /// tool — as plain JSON — so the transport's choice of framing cannot reveal that it exists.
+    public func needsStream(_ request: RPCRequest, session: Session, principal: Principal) -> Bool {
         guard request.method == "tools/call" else { return false }
         if request.progressToken != nil || session.logLevel != nil { return true }
-        guard let name = request.params?["name"]?.stringValue else { return false }
-        return settings.policy.tools[name]?.confirm == true
+        guard let name = request.params?["name"]?.stringValue, settings.policy.tools[name]?.confirm == true else { return false }
+        guard case .allow = settings.policy.visibility(of: name, for: principal) else { return false }
+        return true
     }
 
     func callTool(_ request: RPCRequest, session: Session, principal: Principal, notify: OutboundSink?) async -> Result<MethodResult, RPCError> {
