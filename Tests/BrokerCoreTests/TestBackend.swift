@@ -45,7 +45,12 @@ final class TestBackend: Backend {
         calls.withLock { $0 += 1 }
         switch tool {
         case "echo": return ToolOutput(structured: ["text": arguments["text"] ?? .null])
-        case "fail": throw BrokerError.notFound("Order 4711 not found.")
+        case "fail":
+            switch arguments["kind"]?.stringValue {
+            case "caller": throw BrokerError.timeout("Your query took longer than 5 s; narrow it.").callerFault()
+            case "outage": throw BrokerError.unavailable("The system is down.")
+            default: throw BrokerError.notFound("Order 4711 not found.")
+            }
         case "crash": throw Boom()
         case "slow":
             let steps = Int(arguments["steps"]?.intValue ?? 3)

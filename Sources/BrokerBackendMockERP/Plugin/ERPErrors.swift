@@ -43,6 +43,9 @@ struct ERPErrorMapper: Sendable {
         case (_, ERPCode.materialNotFound):
             let line = (inner?["item"]?.stringValue).flatMap { Int($0) }.map { " (line \($0 / 10))" } ?? ""
             return .invalidArguments("Material \(key)\(line) does not exist; check_inventory finds valid material ids.")
+        case (_, ERPCode.orderValueTooLarge):
+            return .invalidArguments(
+                "The order's total value exceeds the largest amount the ERP holds (\(ERPNormalizer.maxAmount.plainText)); lower the quantities or split it into several orders.")
         case (_, ERPCode.vendorBlocked):
             return .conflict("Supplier \(key) is blocked for purchasing; choose another supplier or ask procurement to unblock it.")
         case (_, ERPCode.repeatabilityConflict):
@@ -54,6 +57,8 @@ struct ERPErrorMapper: Sendable {
         default:
             var error = BrokerError(.backendError, "The ERP system could not process the request.", backend: backend, detail: detail)
             error.isRetriable = response.status >= 500
+            // A 4xx refuses this request's content; the ERP itself answered, so it says nothing about its health.
+            error.isCallerFault = (400..<500).contains(response.status)
             return error
         }
     }

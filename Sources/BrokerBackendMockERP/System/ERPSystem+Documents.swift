@@ -58,7 +58,7 @@ extension ERPSystem {
             let (lineCents, o1) = Int64(line.quantity).multipliedReportingOverflow(by: line.priceCents)
             let (sum, o2) = totalCents.addingReportingOverflow(lineCents)
             guard !o1, !o2, sum <= ERPCatalog.maxOrderCents else {
-                throw ERPReject(400, ERPCode.badRequest, "Order value exceeds the maximum of \(ERPDecimal.amount(ERPCatalog.maxOrderCents))", inner: ["target": "NETWR"])
+                throw ERPReject(400, ERPCode.orderValueTooLarge, "Order value exceeds the maximum of \(ERPDecimal.amount(ERPCatalog.maxOrderCents))", inner: ["target": "NETWR"])
             }
             totalCents = sum
         }

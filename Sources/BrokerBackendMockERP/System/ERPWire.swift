@@ -69,6 +69,7 @@ enum ERPCode {
     static let materialNotFound = "M3/305"
     static let costCenterNotFound = "KI/235"
     static let vendorBlocked = "ME/046"
+    static let orderValueTooLarge = "ME/082"
     static let repeatabilityConflict = "ME/409"
     static let invoiceNotReleasable = "M8/350"
     static let serviceUnavailable = "/IWFND/SRV/503"
