@@ -123,6 +123,7 @@ def broker_config(tool_count: int | None = None) -> str:
     auth: {{ type: none }}
     retries: {{ max_attempts: 1 }}
     limits: {{ max_body_bytes: 4194304 }}
+    resilience: {{ tenant_share: 1 }}     # one tenant: the per-tenant caps would only hide capacity
     tools:
       get_account: {{ description: One account record., method: GET, path: /account.json }}
       get_document: {{ description: The order document (about 100 KB)., method: GET, path: /document.json }}
@@ -130,13 +131,14 @@ def broker_config(tool_count: int | None = None) -> str:
     kind: mock-hr
     credentials: {{ api_key: env:HR_API_KEY }}
     system: {{ seed: 42, tenants: [acme], api_key: env:HR_SYSTEM_API_KEY, latency_ms: 0 }}
+    resilience: {{ tenant_share: 1 }}
   warehouse:
     kind: postgres
     connection: {{ host: 127.0.0.1, port: {os.environ.get("WH_PORT", "55432")}, database: warehouse, sslmode: disable }}
     tenants:
       acme: {{ user: wh_acme, password: env:WH_ACME_PASSWORD }}
     pool: {{ min: 4, max: 8, acquire_timeout_ms: 10000 }}
-    resilience: {{ max_concurrent: 8, max_queue: 256, timeout_ms: 30000 }}
+    resilience: {{ max_concurrent: 8, max_queue: 256, timeout_ms: 30000, tenant_share: 1 }}
     schema: analytics
     queries:
       revenue_by_month:
