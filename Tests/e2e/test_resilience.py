@@ -237,7 +237,7 @@ def test_hanging_backend_opens_its_breaker_while_a_healthy_one_keeps_its_latency
 
 def test_bulkhead_bounds_in_flight_calls_and_fails_fast_beyond_its_queue(start) -> None:
     slow = faults_backend("slow", "      wait: { description: A fault route of the demo CRM., method: GET, path: /faults/latency, parameters: { ms: { in: query, type: integer } } }",
-                          "{ max_concurrent: 2, max_queue: 2 }")
+                          "{ max_concurrent: 2, max_queue: 2, tenant_share: 1 }")
     broker = start(config(backends=slow))
     s = Session(broker)
     with ThreadPoolExecutor(10) as pool:
