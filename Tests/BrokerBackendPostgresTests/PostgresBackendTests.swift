@@ -43,6 +43,16 @@ final class PostgresBackendTests: XCTestCase {
             sql: SELECT done, $1 AS t FROM analytics.slow_report
             parameters: { t: { bind: tenant } }
             timeout_ms: 300
+          padded:
+            description: A padded string of the requested length.
+            sql: SELECT repeat('x', $1) AS pad, $2 AS t
+            parameters:
+              n: { type: integer, required: true, minimum: 0 }
+              t: { bind: tenant }
+          broken:
+            description: A query whose SQL names a column that does not exist.
+            sql: SELECT nosuch FROM analytics.orders WHERE tenant = $1
+            parameters: { t: { bind: tenant } }
         """
     }
 
@@ -191,7 +201,9 @@ final class PostgresBackendTests: XCTestCase {
         XCTAssertTrue(schema.first?.text.contains("\"orders\"") ?? false)
         let unknownColumn = await brokerError(b, "run_sql", ["sql": "SELECT nosuchcolumn FROM analytics.orders"])
         XCTAssertEqual(unknownColumn?.code, .invalidArguments)
-        XCTAssertEqual(unknownColumn?.message, "Unknown column \"nosuchcolumn\"; use wh__describe to see a table's columns.")
+        XCTAssertEqual(
+            unknownColumn?.message,
+            "The query failed: column \"nosuchcolumn\" does not exist (SQLSTATE 42703). Fix the SQL and call again; wh__describe lists the tables and columns you can query.")
     }
 
     func testPlaceholdersAreCheckedAtLoad() {

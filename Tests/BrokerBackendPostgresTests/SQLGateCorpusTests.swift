@@ -118,6 +118,13 @@ final class SQLGateCorpusTests: XCTestCase {
         ("SELECT * FROM analytics.orders TABLESAMPLE evil_method(10)", "not_allowed"),
         ("SELECT * FROM analytics.orders TABLESAMPLE public.system(10)", "not_allowed"),
         ("SELECT 1 OPERATOR(public.+) 2", "not_allowed"),
+        // Catalogue lookups by name, in every cast spelling.
+        ("SELECT 'analytics.orders'::regclass::oid", "not_allowed"),
+        ("SELECT CAST('pg_class' AS pg_catalog.regclass)", "not_allowed"),
+        ("SELECT regclass 'pg_class'", "not_allowed"),
+        ("SELECT '{pg_class}'::regclass[]", "not_allowed"),
+        ("SELECT 'wh_acme'::REGROLE", "not_allowed"),
+        ("SELECT 'lower'::regproc", "not_allowed"),
         // Malformed, empty, oversized.
         ("SELEC 1", "syntax"),
         ("SELECT 'unterminated", "syntax"),
@@ -199,10 +206,98 @@ final class SQLGateCorpusTests: XCTestCase {
         "SELECT * FROM analytics.orders TABLESAMPLE SYSTEM (1) REPEATABLE (42) LIMIT 5",
         "VALUES (1, 'a'), (2, 'b')",
         "TABLE analytics.regions",
-        "SELECT relname FROM pg_catalog.pg_class WHERE relname = 'orders'",
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'analytics' ORDER BY 1",
         "SELECT current_date, now() AT TIME ZONE 'UTC', (DATE '2024-01-01', DATE '2024-02-01') OVERLAPS (DATE '2024-01-15', DATE '2024-03-01');",
     ]
+
+    /// The demo's curated schema, as the plugin builds it for a tenant.
+    static let scope = SQLRelationScope(
+        schemas: ["analytics"],
+        relations: ["customers", "ingest_events", "monthly_revenue", "order_lines", "orders", "products", "regions", "slow_report", "write_canary"],
+        describeTool: "warehouse__describe")
+
+    /// Relations outside the curated schema; the refusal names the relation as written.
+    static let outOfScope: [(String, String)] = [
+        ("SELECT reltuples FROM pg_class WHERE relname = 'orders'", "pg_class"),
+        ("SELECT relname FROM pg_catalog.pg_class WHERE relname = 'orders'", "pg_catalog.pg_class"),
+        ("SELECT n_live_tup FROM pg_stat_user_tables", "pg_stat_user_tables"),
+        ("SELECT query FROM pg_stat_activity", "pg_stat_activity"),
+        ("SELECT * FROM pg_catalog.pg_stat_activity", "pg_catalog.pg_stat_activity"),
+        ("SELECT * FROM pg_stats WHERE tablename = 'orders'", "pg_stats"),
+        ("SELECT table_name FROM information_schema.tables", "information_schema.tables"),
+        ("SELECT * FROM broker_private.tenant_roles", "broker_private.tenant_roles"),
+        ("SELECT * FROM tenant_roles", "tenant_roles"),
+        ("SELECT * FROM public.orders", "public.orders"),
+        ("SELECT * FROM \"Analytics\".orders", "Analytics.orders"),
+        ("SELECT * FROM warehouse.analytics.nope, pg_roles", "pg_roles"),
+        ("SELECT * FROM orders o JOIN pg_namespace n ON true", "pg_namespace"),
+        ("SELECT (SELECT count(*) FROM pg_locks)", "pg_locks"),
+        ("SELECT 1 WHERE EXISTS (SELECT 1 FROM pg_settings)", "pg_settings"),
+        ("SELECT * FROM orders UNION ALL SELECT * FROM pg_user", "pg_user"),
+        ("SELECT * FROM LATERAL (SELECT * FROM pg_database) d", "pg_database"),
+        // A plain WITH does not see its own name: the body reads the catalogue.
+        ("WITH pg_class AS (SELECT * FROM pg_class) SELECT * FROM pg_class", "pg_class"),
+        // An earlier CTE cannot see a later one.
+        ("WITH a AS (SELECT * FROM b), b AS (SELECT 1) SELECT * FROM a", "b"),
+        // A CTE name is not in scope outside its statement.
+        ("SELECT * FROM (WITH x AS (SELECT 1) SELECT * FROM x) s, x", "x"),
+    ]
+
+    /// Queries the curated scope admits: curated names qualified or not, and CTE names wherever they are visible.
+    static let inScope: [String] = [
+        "SELECT count(*) FROM orders",
+        "SELECT o.order_id, c.name FROM orders o JOIN analytics.customers c USING (customer_id) LIMIT 3",
+        "WITH pg_class AS (SELECT 1 AS x) SELECT * FROM pg_class",
+        "WITH a AS (SELECT 1 AS x), b AS (SELECT * FROM a) SELECT * FROM b",
+        "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 3) SELECT * FROM r",
+        "WITH t AS (SELECT * FROM regions) SELECT * FROM t UNION ALL SELECT * FROM t",
+        "SELECT * FROM orders WHERE customer_id IN (WITH c AS (SELECT customer_id FROM customers) SELECT * FROM c)",
+    ]
+
+    func testCuratedScopeRefusesEverythingElseByName() {
+        for (sql, name) in Self.outOfScope {
+            switch gate.check(sql, scope: Self.scope) {
+            case .success:
+                XCTFail("admitted \(sql)")
+            case .failure(let rejection):
+                XCTAssertEqual(rejection.code, "relation_not_allowed", sql)
+                XCTAssertEqual(
+                    rejection.message, "\(name) is not a table or view of the analytics schema; call warehouse__describe to see what you can query.", sql)
+            }
+            // Without a scope (the gate alone, as the corpus above) these are plain SELECTs.
+            if case .failure(let rejection) = gate.check(sql), rejection.code == "relation_not_allowed" { XCTFail("unscoped check refused \(sql)") }
+        }
+    }
+
+    func testCuratedScopeAdmitsCuratedNamesAndCTEs() {
+        for sql in Self.inScope + Self.legitimate {
+            if case .failure(let rejection) = gate.check(sql, scope: Self.scope) {
+                XCTFail("refused \(sql.prefix(120).debugDescription): \(rejection)")
+            }
+        }
+        // A curated name that starts with pg_ must be qualified: pg_catalog comes first on the search path.
+        let shadowed = SQLRelationScope(schemas: ["analytics"], relations: ["pg_stats"], describeTool: "d")
+        XCTAssertEqual(try? gate.check("SELECT * FROM pg_stats", scope: shadowed).get(), nil)
+        XCTAssertNotNil(try? gate.check("SELECT * FROM analytics.pg_stats", scope: shadowed).get())
+    }
+
+    func testDefaultFunctionsReadNoCatalogueOrSessionState() {
+        let readers: Set<String> = [
+            "pg_relation_size", "pg_total_relation_size", "pg_table_size", "pg_indexes_size", "pg_database_size",
+            "pg_stat_get_live_tuples", "pg_stat_get_numscans", "has_table_privilege", "has_schema_privilege",
+            "has_database_privilege", "current_setting", "pg_backend_pid", "version", "inet_server_addr",
+            "inet_client_addr", "txid_current", "txid_current_snapshot", "pg_current_xact_id", "obj_description",
+            "col_description", "pg_get_viewdef", "pg_get_functiondef", "pg_get_indexdef", "to_regclass",
+            "to_regrole", "pg_get_userbyid", "pg_postmaster_start_time", "pg_conf_load_time", "current_database",
+            "pg_my_temp_schema", "pg_stat_get_activity", "pg_blocking_pids", "pg_ls_waldir", "pg_size_pretty",
+        ]
+        XCTAssertEqual(SQLGate.defaultFunctions.intersection(readers), [])
+        let prefixes = ["pg_", "has_", "txid", "to_reg", "current_setting", "obj_", "col_", "inet_"]
+        XCTAssertEqual(SQLGate.defaultFunctions.filter { f in prefixes.contains { f.hasPrefix($0) } }, [])
+        for f in readers.sorted() {
+            guard case .failure(let rejection) = gate.check("SELECT \(f)('x')") else { return XCTFail("admitted \(f)") }
+            XCTAssertEqual(rejection.code, "function_not_allowed", f)
+        }
+    }
 
     func testHostileCorpusIsRefusedWithExactCodes() {
         XCTAssertGreaterThanOrEqual(Self.hostile.count, 40)

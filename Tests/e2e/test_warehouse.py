@@ -45,6 +45,34 @@ async def test_analyst_sql_gate_truncation_and_cursor_over_stdio(connect_stdio) 
         assert locked.is_error and "pg_advisory_lock" in locked.content[0].text
 
 
+async def test_hostile_tenant_sql_is_bounded_explained_and_scoped_over_stdio(connect_stdio) -> None:
+    """A 100 MB value is refused by name without being buffered, a type error says what PostgreSQL said (and
+    repeating it does not pause the warehouse), and catalogue relations are refused."""
+    async with connect_stdio("legacy") as c:
+        big = await c.client.call_tool("warehouse__run_sql", {"sql": "SELECT repeat('x', 100000000) AS big"})
+        assert big.is_error
+        assert big.content[0].text.startswith(
+            "Column big of row 1 is 100,000,000 bytes, over the 1,048,576-byte answer limit; select left(big, 1000) or octet_length(big) instead."
+        ), big.content[0].text
+        for _ in range(6):
+            bad = await c.client.call_tool("warehouse__run_sql", {"sql": "SELECT 1 WHERE 1"})
+            assert bad.is_error and bad.content[0].text.startswith(
+                "The query failed: argument of WHERE must be type boolean, not type integer (SQLSTATE 42804). Fix the SQL and call again."
+            ), bad.content[0].text
+        ok = await c.client.call_tool("warehouse__run_sql", {"sql": "SELECT count(*) AS n FROM orders"})
+        assert not ok.is_error, ok.content[0].text
+        assert ok.structured_content["rows"][0][0] > 0
+        stats = await c.client.call_tool("warehouse__run_sql", {"sql": "SELECT relname, n_live_tup FROM pg_stat_user_tables"})
+        assert stats.is_error and stats.content[0].text.startswith(
+            "Query refused: pg_stat_user_tables is not a table or view of the analytics schema; call warehouse__describe to see what you can query."
+        ), stats.content[0].text
+        paged = await c.client.call_tool(
+            "warehouse__run_sql", {"sql": "SELECT g, repeat('x', 400000) AS s FROM generate_series(1, 4) g ORDER BY g"})
+        assert not paged.is_error and [r[0] for r in paged.structured_content["rows"]] == [1, 2]
+        rest = await c.client.call_tool("warehouse__run_sql", {"cursor": paged.structured_content["next_cursor"]})
+        assert [r[0] for r in rest.structured_content["rows"]] == [3, 4]
+
+
 async def test_schema_discovery_resources_and_prompt(http_broker) -> None:
     async with AsyncExitStack() as stack:
         c = await open_client(stack, http_broker.url, "http", "legacy")

@@ -34,8 +34,12 @@ CREATE SCHEMA analytics;
 COMMENT ON SCHEMA analytics IS 'Curated sales analytics: customers, products, orders and order lines per tenant.';
 GRANT USAGE ON SCHEMA analytics TO wh_analyst;
 
-CREATE TABLE analytics.tenant_roles (role_name name PRIMARY KEY, tenant text NOT NULL);
-INSERT INTO analytics.tenant_roles VALUES ('wh_acme', 'acme'), ('wh_globex', 'globex');
+-- The login-role → tenant mapping lives outside the curated schema, in a schema tenant roles cannot even look
+-- into: listing it would tell every tenant who the others are. Only current_tenant() (SECURITY DEFINER) reads it.
+CREATE SCHEMA broker_private;
+REVOKE ALL ON SCHEMA broker_private FROM PUBLIC;
+CREATE TABLE broker_private.tenant_roles (role_name name PRIMARY KEY, tenant text NOT NULL);
+INSERT INTO broker_private.tenant_roles VALUES ('wh_acme', 'acme'), ('wh_globex', 'globex');
 
 CREATE TABLE analytics.regions (region text PRIMARY KEY, name text NOT NULL);
 COMMENT ON TABLE analytics.regions IS 'Sales regions.';
@@ -99,19 +103,22 @@ CREATE VIEW analytics.slow_report WITH (security_invoker = true) AS SELECT pg_sl
 COMMENT ON VIEW analytics.slow_report IS 'A deliberately slow view (20 s) used to demonstrate statement timeouts.';
 
 -- Row-level security keyed on the login role: the tenant comes from who connected, never from a setting.
-CREATE FUNCTION analytics.current_tenant() RETURNS text LANGUAGE sql STABLE
-  AS $$ SELECT tenant FROM analytics.tenant_roles WHERE role_name = current_user $$;
+-- SECURITY DEFINER so it can read the private mapping (hence session_user: inside it current_user is the owner);
+-- a fixed search_path so that nothing a caller puts on its path can change what it reads.
+CREATE FUNCTION analytics.current_tenant() RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
+  SET search_path = pg_catalog, pg_temp
+  AS $$ SELECT tenant FROM broker_private.tenant_roles WHERE role_name = session_user $$;
+REVOKE ALL ON FUNCTION analytics.current_tenant() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION analytics.current_tenant() TO wh_analyst;
 ALTER TABLE analytics.customers ENABLE ROW LEVEL SECURITY;
 ALTER TABLE analytics.orders ENABLE ROW LEVEL SECURITY;
 ALTER TABLE analytics.order_lines ENABLE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON analytics.customers USING (tenant = analytics.current_tenant());
-CREATE POLICY tenant_isolation ON analytics.orders USING (tenant = analytics.current_tenant());
-CREATE POLICY tenant_isolation ON analytics.order_lines USING (tenant = analytics.current_tenant());
+-- (SELECT …) makes the call an InitPlan, evaluated once per query instead of once per row.
+CREATE POLICY tenant_isolation ON analytics.customers USING (tenant = (SELECT analytics.current_tenant()));
+CREATE POLICY tenant_isolation ON analytics.orders USING (tenant = (SELECT analytics.current_tenant()));
+CREATE POLICY tenant_isolation ON analytics.order_lines USING (tenant = (SELECT analytics.current_tenant()));
 
 GRANT SELECT ON ALL TABLES IN SCHEMA analytics TO wh_analyst;
-REVOKE ALL ON analytics.tenant_roles FROM wh_analyst;
-GRANT SELECT ON analytics.tenant_roles TO wh_analyst;
-GRANT EXECUTE ON FUNCTION analytics.current_tenant() TO wh_analyst;
 
 -- Ingest events: the one table tenants may write, through a named query declared `write: true`. The key makes a
 -- retried write land once; row-level security keeps each tenant to its own rows, for reads and writes alike.
@@ -124,7 +131,7 @@ CREATE TABLE analytics.ingest_events (
 );
 ALTER TABLE analytics.ingest_events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON analytics.ingest_events
-  USING (tenant = analytics.current_tenant()) WITH CHECK (tenant = analytics.current_tenant());
+  USING (tenant = (SELECT analytics.current_tenant())) WITH CHECK (tenant = (SELECT analytics.current_tenant()));
 GRANT SELECT, INSERT ON analytics.ingest_events TO wh_analyst;
 
 -- A table the broker must never be able to write to: the hostile-SQL tests check it stays empty.

@@ -16,8 +16,12 @@ extension PGConnection {
     ///
     /// Inside a transaction block, a truncation cancel aborts the transaction (the rows read are still returned);
     /// the caller ends it with COMMIT/ROLLBACK as usual.
-    func query(_ sql: String, parameters: [String?], rowLimit: Int, byteLimit: Int) async throws(PGError) -> PGRowSet {
-        try await run(sql, parameters: parameters, limits: PGResultReader(rowLimit: rowLimit, byteLimit: byteLimit)).get()
+    ///
+    /// With `sizeMarker`, the statement is a ``BoundedSelect`` whose last column marks the first row that does not
+    /// fit: reading stops before it and the row set reports it as `oversize` (the marker column is not returned).
+    func query(_ sql: String, parameters: [String?], rowLimit: Int, byteLimit: Int, sizeMarker: Bool = false) async throws(PGError) -> PGRowSet {
+        let reader = PGResultReader(rowLimit: rowLimit, byteLimit: byteLimit, hasSizeMarker: sizeMarker)
+        return try await run(sql, parameters: parameters, limits: reader).get()
     }
 
     /// A parameterless command (BEGIN READ ONLY, SET LOCAL statement_timeout = 1234, ROLLBACK, COMMIT), also extended protocol.
@@ -93,12 +97,23 @@ extension PGConnection {
         return sent == 1
     }
 
-    private func error(from result: OpaquePointer, conn: OpaquePointer, cancelledByUs: Bool) -> PGError {
+    func error(from result: OpaquePointer, conn: OpaquePointer, cancelledByUs: Bool) -> PGError {
         let sqlState = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-        let message = PQresultErrorMessage(result).map { String(cString: $0) }
+        // An error message can quote a value of any size (`invalid input syntax for type integer: "<100 MB>"`):
+        // copy only a bounded prefix of it into Swift.
+        let message = PQresultErrorMessage(result).map { Self.prefix(of: $0, maxBytes: 4096) }
+        let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { Self.prefix(of: $0, maxBytes: 1024) }
         let kind = PGError.classifyStatementFailure(
             sqlState: sqlState, connectionBad: PQstatus(conn) == CONNECTION_BAD, cancelledByUs: cancelledByUs)
-        return PGError(kind, sqlState: sqlState, serverMessage: message)
+        return PGError(kind, sqlState: sqlState, serverMessage: message, primaryMessage: primary)
+    }
+
+    /// At most `maxBytes` bytes of a C string, decoded leniently (a cut inside a UTF-8 sequence becomes U+FFFD).
+    static func prefix(of text: UnsafePointer<CChar>, maxBytes: Int) -> String {
+        let length = strnlen(text, maxBytes)
+        return UnsafeRawPointer(text).withMemoryRebound(to: UInt8.self, capacity: length) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+        }
     }
 
     /// Ends a COPY sub-protocol so the connection returns to a normal state.

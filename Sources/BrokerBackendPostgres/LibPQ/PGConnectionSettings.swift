@@ -55,4 +55,37 @@ struct PGRowSet: Sendable {
     var truncated: Bool
     /// Total bytes of cell text in `rows`.
     var byteCount: Int
+    /// The first row the server withheld because it did not fit the byte cap (see ``BoundedSelect``), if any.
+    var oversize: PGOversizeRow? = nil
+}
+
+/// A row a bounded query withheld: its size and each column's, as the server measured them (text bytes).
+struct PGOversizeRow: Sendable, Equatable {
+    /// The row's 0-based position among the rows of this result (the rows before it were returned).
+    let index: Int
+    /// The row's own size (the sum of its columns).
+    let rowBytes: Int
+    /// Each column's size, in column order.
+    let columnBytes: [Int]
+
+    /// A withheld row with known sizes.
+    init(index: Int, rowBytes: Int, columnBytes: [Int]) {
+        self.index = index
+        self.rowBytes = rowBytes
+        self.columnBytes = columnBytes
+    }
+
+    /// Parses the marker `"<row>;<c1>,<c2>,…"`; nil when it is not one.
+    init?(index: Int, marker: String) {
+        let parts = marker.split(separator: ";", omittingEmptySubsequences: false)
+        guard parts.count == 2, let row = Int(parts[0]) else { return nil }
+        var columns: [Int] = []
+        for item in parts[1].split(separator: ",", omittingEmptySubsequences: false) {
+            guard let bytes = Int(item) else { return nil }
+            columns.append(bytes)
+        }
+        self.index = index
+        self.rowBytes = row
+        self.columnBytes = columns
+    }
 }

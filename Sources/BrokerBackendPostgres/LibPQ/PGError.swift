@@ -30,13 +30,20 @@ struct PGError: Error, Sendable, CustomStringConvertible {
     var sqlState: String?
     /// Raw server or libpq text: internal, for debug logs only, never for a client.
     var serverMessage: String?
+    /// The server's primary message alone (`PG_DIAG_MESSAGE_PRIMARY`), without detail, hint, context or internal
+    /// query. Only ever shown (sanitized) for errors the caller's own SQL caused; see ``PostgresErrors``.
+    var primaryMessage: String?
 
     /// Creates an error.
-    init(_ kind: Kind, sqlState: String? = nil, serverMessage: String? = nil) {
+    init(_ kind: Kind, sqlState: String? = nil, serverMessage: String? = nil, primaryMessage: String? = nil) {
         self.kind = kind
         self.sqlState = sqlState
         self.serverMessage = serverMessage
+        self.primaryMessage = primaryMessage
     }
+
+    /// A 57014 from the statement timeout we set on the caller's own statement (not a connect or pool timeout).
+    var isStatementTimeout: Bool { kind == .timeout && sqlState == "57014" }
 
     /// Safe to log or show: the kind and SQLSTATE only.
     var description: String {

@@ -10,6 +10,8 @@ struct PGResultReader {
     let rowLimit: Int
     /// Maximum bytes of cell text to keep.
     let byteLimit: Int
+    /// Whether the last column is the size marker of a ``BoundedSelect`` (stripped from what is kept).
+    let hasSizeMarker: Bool
 
     /// Column metadata, captured from the first result that carries it.
     private(set) var columns: [PGColumn] = []
@@ -19,16 +21,20 @@ struct PGResultReader {
     private(set) var byteCount = 0
     /// Set once a row did not fit; from then on the caller cancels and drains.
     private(set) var truncated = false
+    /// The first row the server marked as not fitting.
+    private(set) var oversize: PGOversizeRow?
 
     /// Creates a reader with the given caps (negative caps count as zero).
-    init(rowLimit: Int, byteLimit: Int) {
+    init(rowLimit: Int, byteLimit: Int, hasSizeMarker: Bool = false) {
         self.rowLimit = max(0, rowLimit)
         self.byteLimit = max(0, byteLimit)
+        self.hasSizeMarker = hasSizeMarker
     }
 
     /// The rows read so far.
     var rowSet: PGRowSet {
-        PGRowSet(columns: columns, rows: rows, truncated: truncated, byteCount: byteCount)
+        let shown = hasSizeMarker ? Array(columns.dropLast()) : columns
+        return PGRowSet(columns: shown, rows: rows, truncated: truncated, byteCount: byteCount, oversize: oversize)
     }
 
     /// Records the column metadata of `result` (a SINGLE_TUPLE or TUPLES_OK result) if not yet known.
@@ -50,7 +56,17 @@ struct PGResultReader {
             truncated = true
             return false
         }
-        let count = PQnfields(result)
+        let all = PQnfields(result)
+        // The marker is non-NULL exactly on rows the server withheld (their cells are NULL): stop before them.
+        if hasSizeMarker, all > 0, PQgetisnull(result, 0, all - 1) == 0, let text = PQgetvalue(result, 0, all - 1) {
+            truncated = true
+            let length = Int(PQgetlength(result, 0, all - 1))
+            let marker = String(decoding: UnsafeRawBufferPointer(start: text, count: length), as: UTF8.self)
+            oversize = PGOversizeRow(index: rows.count, marker: marker) 
+                ?? PGOversizeRow(index: rows.count, rowBytes: 0, columnBytes: [])
+            return false
+        }
+        let count = hasSizeMarker ? max(0, all - 1) : all
         var size = 0
         for column in 0..<count where PQgetisnull(result, 0, column) == 0 {
             size += Int(PQgetlength(result, 0, column))

@@ -42,7 +42,7 @@ extension PostgresBackend {
             }
         }
         for (p, v) in zip(query.parameters, values) where p.source != .argument && v == nil {
-            throw BrokerError(.forbidden, "This query needs your \(p.name), which your identity does not carry.", backend: name)
+            throw BrokerError(.forbidden, "This query needs your \(p.name), which your identity does not carry.", backend: name).callerFault()
         }
         return try await execute(
             tool: query.name, sql: query.sql, parameters: values, offset: 0, maxRows: query.maxRows, timeout: query.timeout,
@@ -54,13 +54,14 @@ extension PostgresBackend {
         if let cursor = arguments["cursor"]?.stringValue {
             return try await nextPage(cursor, tool: "run_sql", maxRows: analyst.maxRows, timeout: analyst.timeout, writes: false, context: context)
         }
-        guard let sql = arguments["sql"]?.stringValue else { throw BrokerError.invalidArguments("Pass the query in 'sql'.") }
+        guard let sql = arguments["sql"]?.stringValue else { throw BrokerError.invalidArguments("Pass the query in 'sql'.").callerFault() }
+        let scope = try await relationScope(context: context)
         let statement: String
-        switch gate.check(sql) {
+        switch gate.check(sql, scope: scope) {
         case .success(let s): statement = s
         case .failure(let rejection):
             context.logger.info("analyst SQL refused", metadata: ["reason": .string(rejection.code)])
-            throw BrokerError(.invalidArguments, "Query refused: \(rejection.message)", backend: name)
+            throw BrokerError(.invalidArguments, "Query refused: \(rejection.message)", backend: name).callerFault()
         }
         return try await execute(
             tool: "run_sql", sql: statement, parameters: [], offset: 0, maxRows: analyst.maxRows, timeout: analyst.timeout,
@@ -69,7 +70,7 @@ extension PostgresBackend {
 
     func nextPage(_ cursor: String, tool: String, maxRows: Int, timeout: Duration, writes: Bool, context: CallContext) async throws -> ToolOutput {
         guard let page = cursors.redeem(cursor, tool: tool, context: context) else {
-            throw BrokerError.invalidArguments("The cursor is unknown or expired; run the query again without a cursor.")
+            throw BrokerError.invalidArguments("The cursor is unknown or expired; run the query again without a cursor.").callerFault()
         }
         return try await execute(
             tool: tool, sql: page.sql, parameters: page.parameters, offset: page.offset, maxRows: maxRows, timeout: timeout,
@@ -77,47 +78,55 @@ extension PostgresBackend {
     }
 
     /// Runs one statement with caps, the tighter of the query timeout and the call deadline, and normalization.
+    ///
+    /// Analyst SQL and read-only named SELECTs run as a ``BoundedSelect`` (described first; named queries' columns
+    /// are cached), so the server withholds any row that would take the page past `limits.max_bytes`.
     func execute(
         tool: String, sql: String, parameters: [String?], offset: Int, maxRows: Int, timeout: Duration, writes: Bool,
         context: CallContext
     ) async throws -> ToolOutput {
         let pool = try pool(for: context)
-        let budget = min(timeout, context.remaining)
-        // A newline before the wrapper: the statement may end in a -- comment.
-        let statement = offset > 0 ? "SELECT * FROM (\(sql)\n) AS page OFFSET \(offset)" : sql
-        let maxBytes = configuration.maxBytes
-        let rows: PGRowSet
+        let origin: QueryOrigin = tool == "run_sql" ? .analyst : .named(tool)
+        // Leave the call's own deadline a margin so that our statement_timeout, not the broker's watchdog, ends a
+        // slow statement: that is what tells the caller's heavy query apart from a backend that stopped answering.
+        let budget = max(.milliseconds(1), min(timeout, context.remaining - .milliseconds(250)))
+        let bounded = !writes && (origin == .analyst || boundable.contains(tool))
+        let known = bounded && origin != .analyst ? described.columns(of: tool) : nil
+        let plan = ExecutionPlan(
+            sql: sql, parameters: parameters, offset: offset, rowLimit: maxRows + 1, byteCap: configuration.maxBytes,
+            writes: writes, bounded: bounded, knownColumns: known,
+            searchPath: origin == .analyst ? configuration.schema : nil, statementTimeout: budget)
+        let run: ExecutionPlan.Outcome
         do {
-            rows = try await Deadline.run(until: .now + budget) {
-                try await pool.withConnection(deadline: .now + budget) { c in
-                    // The database is the real boundary: a read-only transaction unless the query is declared a
-                    // write, and a statement timeout from the call's deadline either way.
-                    try await c.execute(writes ? "BEGIN READ WRITE" : "BEGIN READ ONLY")
-                    try await c.execute("SET LOCAL statement_timeout = \(max(1, budget.wholeMilliseconds))")
-                    let result = try await c.query(statement, parameters: parameters, rowLimit: maxRows + 1, byteLimit: maxBytes)
-                    // A write is acknowledged only once COMMIT has returned.
-                    try await c.execute(writes ? "COMMIT" : "ROLLBACK")
-                    return result
-                }
+            run = try await Deadline.run(until: .now + budget + .milliseconds(250)) {
+                try await pool.withConnection(deadline: .now + budget) { c in try await plan.run(on: c) }
             }
         } catch let e as BrokerError where e.code == .timeout {
+            described.forget(tool)
             throw PostgresErrors.map(PGError(.timeout, sqlState: nil, serverMessage: nil), backend: name, timeout: timeout)
         } catch {
-            throw PostgresErrors.map(error, backend: name, timeout: timeout)
+            described.forget(tool)
+            throw PostgresErrors.map(error, backend: name, timeout: timeout, origin: origin)
         }
-        return output(rows, tool: tool, sql: sql, parameters: parameters, offset: offset, maxRows: maxRows, context: context)
+        if bounded, origin != .analyst, known == nil, let columns = run.columns { described.remember(tool, columns) }
+        return try output(run.rows, tool: tool, sql: sql, parameters: parameters, offset: offset, maxRows: maxRows, context: context)
     }
 
-    func output(_ set: PGRowSet, tool: String, sql: String, parameters: [String?], offset: Int, maxRows: Int, context: CallContext) -> ToolOutput {
+    func output(_ set: PGRowSet, tool: String, sql: String, parameters: [String?], offset: Int, maxRows: Int, context: CallContext) throws -> ToolOutput {
         let kept = Array(set.rows.prefix(maxRows))
         let truncated = set.truncated || set.rows.count > maxRows
+        // A page must make progress: a first row that cannot be shown is refused with what to select instead,
+        // never answered with "0 rows" and a cursor that would return the same nothing again.
+        if truncated, kept.isEmpty {
+            throw AnswerLimit.refusal(set.oversize, columns: set.columns, row: offset + 1, cap: configuration.maxBytes, backend: name)
+        }
         let rows: [[JSONValue]] = kept.map { row in zip(row, set.columns).map { RowNormalizer.value($0, oid: $1.typeOID) } }
         var cursor: String?
         var notice: String?
         if truncated {
             let next = offset + kept.count
             cursor = cursors.issue(tool: tool, context: context, sql: sql, parameters: parameters, offset: next)
-            let why = set.rows.count > maxRows ? "the \(maxRows)-row cap" : "the \(configuration.maxBytes)-byte cap"
+            let why = set.rows.count > maxRows ? "the \(maxRows)-row cap" : "the \(AnswerLimit.grouped(configuration.maxBytes))-byte cap"
             notice = "Truncated at \(why): rows \(offset + 1)-\(next) shown. Call again with cursor \"\(cursor ?? "")\" for more, or narrow the query (filters, GROUP BY, LIMIT)."
         }
         let columns: [JSONValue] = set.columns.map { ["name": .string($0.name), "type": .string(RowNormalizer.typeName($0.typeOID))] }

@@ -18,6 +18,12 @@ final class PostgresBackend: Backend {
     let gate: SQLGate
     let cursors = ResultCursors()
     let queries: [String: NamedQuery]
+    /// Read-only named queries that are one SELECT, so they can run as a ``BoundedSelect``.
+    let boundable: Set<String>
+    /// Describe results of the boundable named queries.
+    let described = DescribedQueries()
+    /// The curated relations per tenant, for the SQL gate.
+    let relations = CuratedRelations()
     let logger: Logger
 
     init(name: String, configuration: PostgresConfiguration, logger: Logger) {
@@ -37,6 +43,7 @@ final class PostgresBackend: Backend {
         var byName: [String: NamedQuery] = [:]
         for q in configuration.queries { byName[q.name] = q }
         self.queries = byName
+        self.boundable = Set(configuration.queries.filter { !$0.write && SQLGate.isSelect($0.sql) }.map(\.name))
     }
 
     /// The pool of the caller's tenant; a tenant without a configured role is refused.

@@ -2,10 +2,27 @@
 
 import BrokerCore
 
-/// Maps driver failures and SQLSTATE classes to business-meaningful errors. Server text never reaches a client;
-/// it goes to `detail` (debug logs).
+/// Whose SQL failed: it decides what a failure may say and whether it counts against the backend's health.
+enum QueryOrigin: Sendable, Equatable {
+    /// The caller's own analyst SQL: its mistakes are its own, and PostgreSQL's primary message helps it fix them.
+    case analyst
+    /// An ops-declared named query (by name): a class-42 failure means the declaration is wrong.
+    case named(String)
+    /// The broker's own statements (schema discovery, health checks): any failure is the backend's.
+    case broker
+}
+
+/// Maps driver failures and SQLSTATE classes to business-meaningful errors.
+///
+/// Server text reaches a client only as the sanitized primary message of an error the caller's own statement
+/// caused (classes 22, 42 and 54); everything else goes to `detail` (debug logs). Failures the caller caused —
+/// its SQL, its arguments, its own statement's timeout — are marked ``BrokerError/callerFault()`` so that one
+/// tenant's mistakes never open the breaker for the others.
 enum PostgresErrors {
-    static func map(_ error: any Error, backend: String, timeout: Duration) -> BrokerError {
+    /// Longest primary message shown to a client, in characters.
+    static let maxPrimaryCharacters = 300
+
+    static func map(_ error: any Error, backend: String, timeout: Duration, origin: QueryOrigin = .broker) -> BrokerError {
         if let b = error as? BrokerError { return b }
         guard let pg = error as? PGError else {
             if error is CancellationError { return .cancelled }
@@ -16,7 +33,10 @@ enum PostgresErrors {
         let limit = seconds.rounded() == seconds ? "\(Int(seconds)) s" : "\(seconds) s"
         switch pg.kind {
         case .timeout:
-            return BrokerError(.timeout, "The query took longer than \(limit); narrow the date range or add filters.", retriable: true, backend: backend, detail: detail)
+            let e = BrokerError(.timeout, "The query took longer than \(limit); narrow the date range or add filters.", retriable: true, backend: backend, detail: detail)
+            // Our statement_timeout ended the caller's own statement: its size is the caller's doing. A connect
+            // or pool timeout is the backend's.
+            return pg.isStatementTimeout && origin != .broker ? e.callerFault() : e
         case .cancelled:
             return .cancelled
         case .authenticationFailed, .credentialUnavailable:
@@ -28,7 +48,42 @@ enum PostgresErrors {
         case .poolExhausted:
             return BrokerError(.backendUnavailable, "The warehouse is busy (all connections in use); try again shortly.", retriable: true, backend: backend, detail: detail)
         case .queryFailed:
-            return mapSQLState(pg.sqlState ?? "", serverMessage: pg.serverMessage, backend: backend, limit: limit, detail: detail)
+            let state = pg.sqlState ?? ""
+            if origin != .broker, let fault = callerFault(state, pg: pg, origin: origin, backend: backend, detail: detail) {
+                return fault.callerFault()
+            }
+            return mapSQLState(state, serverMessage: pg.serverMessage, backend: backend, limit: limit, detail: detail)
+        }
+    }
+
+    /// The error for a failure the caller's statement caused (classes 22, 42, 54 and 25006), or nil for the rest.
+    static func callerFault(_ state: String, pg: PGError, origin: QueryOrigin, backend: String, detail: String) -> BrokerError? {
+        let primary = pg.primaryMessage.map(sanitize).flatMap { $0.isEmpty ? nil : $0 }
+        let said = primary.map { "\($0) (SQLSTATE \(state))" } ?? "SQLSTATE \(state)"
+        switch (state.prefix(2), origin) {
+        case ("42", .named(let query)):
+            // Ops wrote this SQL: the caller can do nothing about it, and it says nothing about the database.
+            return BrokerError(
+                .backendError,
+                "The named query \(query) is misconfigured (SQLSTATE \(state)); an administrator must fix backends.\(backend).queries.\(query).",
+                backend: backend, detail: detail)
+        case ("42", _):
+            let code: BrokerError.Code = state == "42501" ? .forbidden : .invalidArguments
+            let next =
+                ["42P01", "42703", "42501"].contains(state)
+                ? "Fix the SQL and call again; \(backend)__describe lists the tables and columns you can query."
+                : "Fix the SQL and call again."
+            return BrokerError(code, "The query failed: \(said). \(next)", backend: backend, detail: detail)
+        case ("22", .named):
+            return BrokerError(.invalidArguments, "A value is malformed or out of range: \(said). Check the arguments and call again.", backend: backend, detail: detail)
+        case ("22", _):
+            let next = state == "22012" ? "Guard the divisor with NULLIF(x, 0) and call again." : "Fix the SQL and call again."
+            return BrokerError(.invalidArguments, "The query failed: \(said). \(next)", backend: backend, detail: detail)
+        case ("54", _):
+            return BrokerError(.invalidArguments, "The query exceeds a database limit: \(said). Simplify it and call again.", backend: backend, detail: detail)
+        default:
+            if state == "25006" { return BrokerError(.forbidden, "The warehouse is read-only for analysts.", backend: backend, detail: detail) }
+            return nil
         }
     }
 
@@ -41,10 +96,6 @@ enum PostgresErrors {
         case "25006": return BrokerError(.forbidden, "The warehouse is read-only for analysts.", backend: backend, detail: detail)
         case "42P01": return invalid("Unknown table or view\(quoted(serverMessage)); read broker://\(backend)/schema for the tables you can query.")
         case "42703": return invalid("Unknown column\(quoted(serverMessage)); use \(backend)__describe to see a table's columns.")
-        case "42883": return invalid("A function or operator does not exist for those argument types; add explicit casts.")
-        case "42601": return invalid("The SQL has a syntax error; check it and try again.")
-        case "42803": return invalid("A column must appear in GROUP BY or be used in an aggregate function.")
-        case "22012": return invalid("The query divides by zero; guard the divisor with NULLIF(x, 0).")
         case let s where s.hasPrefix("22"): return invalid("A value in the query is malformed or out of range (SQLSTATE \(s)).")
         case let s where s.hasPrefix("08") || s.hasPrefix("53") || s.hasPrefix("57P") || s == "40001" || s == "40P01":
             return BrokerError(.backendUnavailable, "The warehouse is temporarily unavailable; try again shortly.", retriable: true, backend: backend, detail: detail)
@@ -53,6 +104,29 @@ enum PostgresErrors {
         default:
             return BrokerError(.backendError, "The warehouse could not run the query (SQLSTATE \(state.isEmpty ? "unknown" : state)).", backend: backend, detail: detail)
         }
+    }
+
+    /// A server message made safe to show: control and bidirectional-formatting characters become spaces (a
+    /// message must not rewrite the client's screen or reorder what follows it), runs of spaces collapse, and it
+    /// is cut at ``maxPrimaryCharacters``.
+    static func sanitize(_ message: String) -> String {
+        var out = ""
+        var lastWasSpace = true
+        for scalar in message.unicodeScalars {
+            let v = scalar.value
+            let control = v < 0x20 || (0x7F...0x9F).contains(v) || (0x200B...0x200F).contains(v) || (0x202A...0x202E).contains(v)
+                || (0x2066...0x2069).contains(v) || v == 0xFEFF
+            if control || scalar == " " {
+                if !lastWasSpace { out.unicodeScalars.append(" ") }
+                lastWasSpace = true
+            } else {
+                out.unicodeScalars.append(scalar)
+                lastWasSpace = false
+            }
+        }
+        while out.hasSuffix(" ") { out.removeLast() }
+        guard out.count > maxPrimaryCharacters else { return out }
+        return String(out.prefix(maxPrimaryCharacters - 1)) + "…"
     }
 
     /// The first double-quoted name in a server message (`relation "x" does not exist` → ` "x"`): it names the

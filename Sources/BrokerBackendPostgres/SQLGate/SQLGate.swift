@@ -9,7 +9,8 @@ import MCPCore
 /// ``SQLGateRejection``): oversize, empty or NUL-bearing text, syntax errors, more than one statement, anything
 /// but a SELECT (set operations and VALUES included), `SELECT … INTO`, row locks, data-modifying CTEs, calls to
 /// functions outside ``allowedFunctions`` anywhere in the tree, relations in `pg_temp`, TABLESAMPLE methods
-/// other than SYSTEM/BERNOULLI, schema-qualified operators and XML constructs.
+/// other than SYSTEM/BERNOULLI, schema-qualified operators, casts to the catalogue-lookup `reg*` types and XML
+/// constructs; and, given a ``SQLRelationScope``, any relation outside the curated schema.
 ///
 /// Assumes the server parses like libpg_query 15 with `standard_conforming_strings = on` (the default, and an
 /// analyst cannot change it: SET and `set_config` are refused).
@@ -38,19 +39,21 @@ public struct SQLGate: Sendable {
     /// The text is exactly the parsed statement's bytes, so what runs is what was checked. It may end in a
     /// `--` comment: add a newline before appending anything to it. Synchronous and CPU-only (well under a
     /// millisecond for 8 KiB); the parse runs on a short-lived thread with a large stack.
-    public func check(_ sql: String) -> Result<String, SQLGateRejection> {
+    ///
+    /// With a `scope`, every relation the query names must be in it (see ``SQLRelationScope``).
+    public func check(_ sql: String, scope: SQLRelationScope? = nil) -> Result<String, SQLGateRejection> {
         let byteCount = sql.utf8.count
         if byteCount > maxBytes { return .failure(.tooLong(bytes: byteCount, limit: maxBytes)) }
         // A NUL would end the C string early: the parser would check a prefix of what the caller holds.
         if sql.utf8.contains(0) { return .failure(.nulByte) }
         if sql.utf8.allSatisfy(Self.isSQLWhitespace) { return .failure(.empty) }
         let allowed = allowedFunctions
-        let outcome = DeepStack.run(stackBytes: stackBytes) { Self.analyze(sql, allowedFunctions: allowed) }
+        let outcome = DeepStack.run(stackBytes: stackBytes) { Self.analyze(sql, allowedFunctions: allowed, scope: scope) }
         return outcome ?? .failure(.unanalyzable)
     }
 
     /// Parses and inspects `sql`; runs on the deep-stack thread because both steps recurse per nesting level.
-    private static func analyze(_ sql: String, allowedFunctions: Set<String>) -> Result<String, SQLGateRejection> {
+    private static func analyze(_ sql: String, allowedFunctions: Set<String>, scope: SQLRelationScope?) -> Result<String, SQLGateRejection> {
         let tree: JSONValue
         switch PGQueryParser.parse(sql) {
         case .tree(let value): tree = value
@@ -70,6 +73,9 @@ public struct SQLGate: Sendable {
         }
         var inspector = SQLTreeInspector(allowedFunctions: allowedFunctions)
         if let rejection = inspector.firstViolation(in: .object(statement)) { return .failure(rejection) }
+        if let scope, let rejection = SQLRelationChecker(scope: scope).firstViolation(in: .object(statement)) {
+            return .failure(rejection)
+        }
         guard let text = statementText(sql, raw: raw) else { return .failure(.unanalyzable) }
         return .success(text)
     }
@@ -93,5 +99,20 @@ public struct SQLGate: Sendable {
     /// The bytes PostgreSQL's scanner treats as whitespace (space, \t, \n, \v, \f, \r).
     private static func isSQLWhitespace(_ byte: UInt8) -> Bool {
         byte == 0x20 || (0x09...0x0D).contains(byte)
+    }
+
+    /// Whether `sql` is one plain SELECT (also VALUES, TABLE, set operations and WITH … SELECT): only such a
+    /// statement can be wrapped in a subquery (see ``BoundedSelect``). Used for ops-written named queries, so no
+    /// other rule of the gate applies.
+    public static func isSelect(_ sql: String) -> Bool {
+        guard !sql.utf8.contains(0) else { return false }
+        let outcome = DeepStack.run(stackBytes: max(8 << 20, sql.utf8.count * 512)) { () -> Bool in
+            guard case .tree(let tree) = PGQueryParser.parse(sql), let statements = tree["stmts"]?.arrayValue, statements.count == 1,
+                let statement = statements[0]["stmt"]?.objectValue, statement.count == 1, let body = statement["SelectStmt"]
+            else { return false }
+            // SELECT … INTO and row locks cannot sit inside a subquery either.
+            return (body["intoClause"]?.isNull ?? true) && (body["lockingClause"]?.arrayValue?.isEmpty ?? true)
+        }
+        return outcome ?? false
     }
 }

@@ -5,7 +5,7 @@
 /// The message only ever quotes the analyst's own SQL (names, parser messages about their text); it never
 /// contains server error text. Codes: `too_long`, `empty`, `invalid`, `syntax`, `too_complex`,
 /// `multiple_statements`, `not_select`, `select_into`, `locking`, `data_modifying_cte`,
-/// `function_not_allowed`, `not_allowed`.
+/// `function_not_allowed`, `not_allowed`, `relation_not_allowed`.
 public struct SQLGateRejection: Error, Sendable, Equatable, CustomStringConvertible {
     /// Stable, machine-readable reason (for logs, metrics and tests).
     public let code: String
@@ -100,5 +100,12 @@ extension SQLGateRejection {
     /// A construct the gate refuses outright (temporary schema, sampling methods, foreign operators).
     static func notAllowed(_ what: String, instead: String) -> Self {
         .init(code: "not_allowed", message: "\(what) is not allowed in analyst queries; \(instead).")
+    }
+
+    /// A relation outside the curated schema (catalogue, statistics views, information_schema, other schemas).
+    static func relationNotAllowed(_ name: String, scope: SQLRelationScope) -> Self {
+        .init(
+            code: "relation_not_allowed",
+            message: "\(name) is not a table or view of \(scope.label); call \(scope.describeTool) to see what you can query.")
     }
 }

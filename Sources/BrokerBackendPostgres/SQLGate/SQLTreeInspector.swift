@@ -50,6 +50,7 @@ struct SQLTreeInspector {
 
     private mutating func inspect(_ node: [String: JSONValue]) {
         if let funcname = node["funcname"] { checkFunction(funcname) }
+        if let typeName = node["typeName"] ?? node["TypeName"] { checkType(typeName) }
         if node["relname"] != nil, let schema = node["schemaname"]?.stringValue { checkSchema(schema) }
         if let into = node["intoClause"], !into.isNull { report(1, .selectInto) }
         if let locking = node["lockingClause"], !(locking.arrayValue?.isEmpty ?? false) { report(2, .locking) }
@@ -94,6 +95,20 @@ struct SQLTreeInspector {
         let qualifiedOK = parts.count == 1 || (parts.count == 2 && parts[0] == "pg_catalog")
         if !qualifiedOK || !allowedFunctions.contains(last) {
             report(4, .functionNotAllowed(display))
+        }
+    }
+
+    /// The object-identifier types whose input function looks names up in the catalogue: `'pg_class'::regclass`
+    /// reads catalogue rows the curated schema does not expose, and `::regclass::oid` probes what exists.
+    static let catalogueLookupTypes: Set<String> = [
+        "regclass", "regtype", "regproc", "regprocedure", "regoper", "regoperator", "regconfig", "regdictionary",
+        "regnamespace", "regrole", "regcollation",
+    ]
+
+    private mutating func checkType(_ typeName: JSONValue) {
+        guard let parts = typeName["names"].flatMap(Self.names), let last = parts.last?.lowercased() else { return }
+        if Self.catalogueLookupTypes.contains(last) {
+            report(3, .notAllowed("A cast to \(last)", instead: "name the curated tables and views directly"))
         }
     }
 
