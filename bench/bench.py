@@ -110,6 +110,7 @@ def broker_config(tool_count: int | None = None) -> str:
     kind: rest
     base_url: http://127.0.0.1:{BACKEND_PORT}
     internal: true
+    shared_credentials: true
     auth: {{ type: none }}
     tools:
 {tools}
@@ -120,6 +121,7 @@ def broker_config(tool_count: int | None = None) -> str:
     kind: rest
     base_url: http://127.0.0.1:{BACKEND_PORT}
     internal: true
+    shared_credentials: true
     auth: {{ type: none }}
     retries: {{ max_attempts: 1 }}
     limits: {{ max_body_bytes: 4194304 }}

@@ -12,6 +12,7 @@ public final class BrokerAuthenticator: Authenticator {
     private let apiKeys: APIKeyVerifier
     private let jwt: JWTVerifier?
     private let missingScope: String?
+    private let tenants: Set<String>
     private let logger: Logger
     public let protectedResourceMetadata: JSONValue?
 
@@ -22,7 +23,13 @@ public final class BrokerAuthenticator: Authenticator {
     /// - Throws: ``JWKSLoadError`` naming the JWKS source and why it could not be used.
     public init(settings: AuthSettings, logger: Logger) async throws {
         self.apiKeys = APIKeyVerifier(settings.apiKeys)
+        self.tenants = settings.tenants
         self.logger = logger
+        for key in settings.apiKeys where !settings.tenants.contains(key.principal.tenant) {
+            logger.warning(
+                "API key of a tenant this broker does not serve: it will be refused",
+                metadata: ["principal": .string(key.principal.id), "tenant": .string(Tenancy.printable(key.principal.tenant))])
+        }
         if let jwtSettings = settings.jwt {
             let source = try JWKSSource(file: jwtSettings.jwksFile, url: jwtSettings.jwksURL)
             let verifier = JWTVerifier(settings: jwtSettings, source: source, logger: logger)
@@ -66,12 +73,20 @@ public final class BrokerAuthenticator: Authenticator {
         case .some(.failure(let challenge)): return .failure(challenge)
         case .some(.success(let c)): credential = c
         }
+        let verified: Result<Principal, AuthChallenge>
         if credential.hasPrefix(APIKeyVerifier.prefix) {
             guard let principal = apiKeys.principal(forKey: credential) else { return .failure(.invalidToken("unknown API key")) }
-            return .success(principal)
+            verified = .success(principal)
+        } else {
+            guard let jwt else { return .failure(.invalidToken("bearer tokens are not accepted here; use an API key")) }
+            verified = await jwt.verify(credential)
         }
-        guard let jwt else { return .failure(.invalidToken("bearer tokens are not accepted here; use an API key")) }
-        return await jwt.verify(credential)
+        // Fail closed on tenancy here, before any principal exists: no backend has to guess what an unknown
+        // tenant means.
+        if case .success(let principal) = verified, !tenants.contains(principal.tenant) {
+            return .failure(Tenancy.notServed(principal.tenant))
+        }
+        return verified
     }
 
     /// How many times the JWKS was refreshed after start (tests of the refresh policy).

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import BrokerCore
 import Foundation
 
 #if canImport(FoundationNetworking)
@@ -29,7 +30,7 @@ struct JWKSSource: Sendable, CustomStringConvertible {
     init(file: String?, url: String?) throws(JWKSLoadError) {
         if let file {
             location = .file(file)
-        } else if let url, let u = URL(string: url), u.scheme == "https" || u.scheme == "http" {
+        } else if let url, KeySetURL.isAllowed(url), let u = URL(string: url) {
             location = .url(u)
         } else {
             throw JWKSLoadError("no usable jwks_file or jwks_url is configured")

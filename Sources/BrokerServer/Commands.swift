@@ -17,9 +17,15 @@ struct Validate: AsyncParsableCommand {
     func run() async throws {
         var options = ConfigOptions()
         options.config = path
-        let (broker, _) = try options.loadBroker(logLevel: .warning)
+        let (broker, configuration) = try options.loadBroker(logLevel: .warning)
         let c = broker.catalog
         print("OK: \(path): \(c.backends.count) backends, \(c.tools.count) tools, \(c.prompts.count) prompts, \(c.resources.count) resources, \(c.resourceTemplates.count) resource templates")
+        print("tenants served: \(configuration.declaredTenants.sorted().joined(separator: ", "))" + (configuration.server.tenants == nil ? " (derived; set server.tenants to fix the list)" : ""))
+        // Per backend, so a credential set shared across tenants is a visible decision, not a default.
+        for backend in c.backends {
+            guard let scope = backend as? any CredentialScopeReporting else { continue }
+            print("backend \(backend.name): \(scope.credentialScopeSummary)")
+        }
     }
 }
 

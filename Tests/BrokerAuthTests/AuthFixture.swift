@@ -33,6 +33,7 @@ final class AuthFixture {
         s.jwt = jwt
         s.authorizationServers = [TestIssuer.issuer]
         s.scopesSupported = ["mcp:tools"]
+        s.tenants = ["acme", "globex"]
         return s
     }
 

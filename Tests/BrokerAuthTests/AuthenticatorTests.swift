@@ -21,8 +21,9 @@ final class AuthenticatorTests: XCTestCase {
         }
     }
 
-    private func apiKeyAuthenticator(_ keys: [(String, Principal)]) async throws -> BrokerAuthenticator {
+    private func apiKeyAuthenticator(_ keys: [(String, Principal)], tenants: Set<String> = ["acme", "globex"]) async throws -> BrokerAuthenticator {
         var s = AuthSettings(resource: "https://broker.example.com/mcp")
+        s.tenants = tenants
         s.apiKeys = try keys.map { APIKeyEntry(principal: $0.1, sha256: try hashBytes($0.0)) }
         return try await BrokerAuthenticator(settings: s, logger: AuthFixture.logger)
     }

@@ -43,4 +43,45 @@ final class AddressGuardTests: XCTestCase {
             XCTAssertEqual(error.code, .backendUnavailable)
         }
     }
+
+    func testSpecialPurposeIPv4RangesArePrivate() {
+        for address in ["0.0.0.0", "0.1.2.3", "10.0.0.1", "100.64.0.1", "100.127.255.255", "127.0.0.1", "169.254.169.254", "172.16.0.1",
+                        "172.31.255.255", "192.0.0.8", "192.0.2.1", "192.88.99.1", "192.168.1.1", "198.18.0.1", "198.19.255.255",
+                        "198.51.100.7", "203.0.113.9", "224.0.0.1", "239.255.255.250", "240.0.0.1", "255.255.255.255"] {
+            XCTAssertTrue(AddressGuard.isPrivate(address), address)
+        }
+        for address in ["8.8.8.8", "1.1.1.1", "100.63.255.255", "100.128.0.1", "172.15.0.1", "172.32.0.1", "198.17.255.255", "198.20.0.1", "223.255.255.255"] {
+            XCTAssertFalse(AddressGuard.isPrivate(address), address)
+        }
+    }
+
+    func testIPv6RangesAndEveryFormThatEmbedsIPv4() {
+        let refused = [
+            "::", "::1", "::ffff:127.0.0.1", "::ffff:7f00:1", "::ffff:169.254.169.254", "::127.0.0.1", "::a9fe:a9fe",
+            "64:ff9b::10.0.0.1", "64:ff9b::a9fe:a9fe", "64:ff9b::7f00:1", "64:ff9b:1::1", "64:ff9b:1:abcd::8.8.8.8",
+            "fec0::1", "feff::1", "fe80::1", "febf::1", "fc00::1", "fd12:3456::1", "ff02::1", "100::1", "2001:db8::1",
+            "2002:7f00:1::1", "2002:c0a8:101::1", "2002:a9fe:a9fe::",
+            // Teredo: server 8.8.8.8 but client 127.0.0.1 (inverted: 80ff:fffe); and a private server.
+            "2001:0:808:808::80ff:fffe", "2001:0:a00:1::f7f7:f7f7",
+            "fe80::1%eth0", "not-an-address",
+        ]
+        for address in refused { XCTAssertTrue(AddressGuard.isPrivate(address), address) }
+        let allowed = [
+            "2606:4700:4700::1111", "2001:4860:4860::8888", "::ffff:8.8.8.8", "64:ff9b::8.8.8.8", "2002:808:808::1",
+            "2001:0:808:808::f7f7:f7f7", "fe7f::1",
+        ]
+        for address in allowed { XCTAssertFalse(AddressGuard.isPrivate(address), address) }
+    }
+
+    func testNAT64AndSiteLocalLiteralsAreRefusedByResolve() async {
+        let publicOnly = AddressGuard(allowPrivate: false)
+        for host in ["64:ff9b::a9fe:a9fe", "fec0::1", "64:ff9b:1::1", "2002:a9fe:a9fe::1"] {
+            do {
+                _ = try await publicOnly.resolve(host: host, backend: "crm")
+                XCTFail("\(host) is private")
+            } catch {
+                XCTAssertEqual(error.code, .forbidden, host)
+            }
+        }
+    }
 }

@@ -80,6 +80,7 @@ final class CurlTLSTests: XCTestCase {
             let yaml = """
                 base_url: https://127.0.0.1:\(port)
                 internal: true
+                shared_credentials: true
                 ca_file: \(directory)/ca.pem
                 \(tls)
                 tools: { ok: { description: ok, method: GET, path: /ok } }

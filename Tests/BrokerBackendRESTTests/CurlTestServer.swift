@@ -61,6 +61,9 @@ import gzip, http.server, json, os, ssl, subprocess, sys, time
 BOMB = gzip.compress(b"\0" * 10_485_760)
 SMALL = gzip.compress(json.dumps({"compressed": True, "fill": "z" * 5000}).encode())
 
+SEEN = []          # every request target, in order (GET /seen lists them; proxy tests)
+TOKENS = [0]       # tokens issued by POST /token
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def log_message(self, *args): pass
@@ -75,7 +78,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         path = self.path.split("?")[0]
-        if path == "/early-hints":
+        if path != "/seen":
+            SEEN.append(self.path)
+        if path == "/seen":
+            self.reply(200, json.dumps({"targets": SEEN}).encode())
+        elif path == "/token":
+            # An OAuth token endpoint whose expires_in is the raw JSON text of ?expires= ("absent" leaves it out).
+            import urllib.parse
+            TOKENS[0] += 1
+            raw = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query).get("expires", ["absent"])[0]
+            member = "" if raw == "absent" else ', "expires_in": ' + raw
+            self.reply(200, ('{"access_token": "tok-%d", "token_type": "Bearer"%s}' % (TOKENS[0], member)).encode())
+        elif path == "/token-count":
+            self.reply(200, json.dumps({"issued": TOKENS[0]}).encode())
+        elif path == "/early-hints":
             self.send_response_only(103)
             self.send_header("Link", "</style.css>; rel=preload")
             self.end_headers()
@@ -112,7 +128,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(302, b"", extra=[("Location", "http://169.254.169.254/")])
         elif path == "/big":
             self.reply(200, b"a" * (2 << 20), ctype="application/octet-stream")
-        elif path == "/echo":
+        elif path == "/echo" or path.startswith("/echo/"):
             self.reply(200, json.dumps({
                 "method": self.command, "path": self.path, "peerPort": self.client_address[1],
                 "headers": [[k, v] for k, v in self.headers.items()], "body": body.decode("latin-1"),

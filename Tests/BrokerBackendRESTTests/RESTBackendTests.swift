@@ -27,6 +27,7 @@ final class RESTBackendTests: XCTestCase {
         let yaml = """
             base_url: \(base)
             internal: true
+            shared_credentials: true
             auth: \(auth)
             \(limits)
             retries: { max_attempts: 3, base_delay_ms: 20, max_delay_ms: 200 }
@@ -188,6 +189,7 @@ final class RESTBackendTests: XCTestCase {
         let port = server?.baseURL.port ?? 0
         let yaml = """
             base_url: https://localhost:\(port)
+            shared_credentials: true
             auth: \(Self.bearer)
             tools: { ping: { description: x, method: GET, path: /health } }
             """

@@ -21,6 +21,7 @@ final class RESTRelayTests: XCTestCase {
         let yaml = """
             base_url: http://127.0.0.1:\(port)
             internal: true
+            shared_credentials: true
             tools:
               pretty: { description: Pretty-printed object., method: GET, path: /pretty }
               array: { description: A top-level array., method: GET, path: /array }

@@ -157,6 +157,19 @@ def test_missing_scope_is_403_insufficient_scope(auth_broker: AuthBroker) -> Non
     assert 'scope="mcp"' in r.headers["www-authenticate"]
 
 
+def test_valid_token_of_an_undeclared_tenant_is_403(auth_broker: AuthBroker) -> None:
+    """Signed by the trusted issuer, but for a tenant this broker does not serve (server.tenants: [acme, globex])."""
+    r = initialize(auth_broker.port, auth_broker.token(tenant="initech", roles=("analyst", "sales")))
+    assert r.status == 403, r.body
+    challenge = r.headers["www-authenticate"]
+    assert 'error="access_denied"' in challenge, challenge
+    assert "error_description=\"tenant 'initech' is not served by this broker\"" in challenge, challenge
+    assert "mcp-session-id" not in r.headers, "no principal, no session"
+    assert json.loads(r.body)["error_description"] == "tenant 'initech' is not served by this broker"
+    log = auth_broker.broker.stderr_text()
+    assert "authentication refused" in log and "tenant 'initech' is not served by this broker" in log
+
+
 def test_token_in_query_string_is_refused(auth_broker: AuthBroker) -> None:
     token = auth_broker.token()
     r = initialize(auth_broker.port, None, path=f"/mcp?access_token={token}")

@@ -23,6 +23,8 @@ def test_validate_accepts_the_test_config(broker_bin: str) -> None:
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("OK:"), r.stdout
     assert "4 backends" in r.stdout
+    assert "tenants served: acme, globex\n" in r.stdout, r.stdout
+    assert "backend crm: shared credentials: no (own credential sets: acme, globex; any other tenant is refused)" in r.stdout
 
 
 def test_validate_refuses_an_unknown_key(broker_bin: str, config_copy: Path) -> None:

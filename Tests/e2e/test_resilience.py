@@ -65,6 +65,7 @@ def faults_backend(name: str, tools: str, resilience: str, retries: str = "{ max
     kind: rest
     base_url: {CRM}
     internal: true
+    shared_credentials: true
     auth: {{ type: none }}
     retries: {retries}
     resilience: {resilience}

@@ -8,6 +8,7 @@ from contextlib import AsyncExitStack
 
 import pytest
 
+from e2e_helpers import TEST_CONFIG, run_cli
 from sdk_support import open_client
 
 pytestmark = pytest.mark.anyio
@@ -41,3 +42,19 @@ async def test_rest_tool_over_stdio(connect_stdio) -> None:
         r = await c.client.call_tool("crm__account_contacts", {"id": "acc-0002", "per_page": 2})
         assert not r.is_error, r.content[0].text
         assert r.structured_content["pages"] >= 1 and r.structured_content["items"]
+
+
+def test_tenant_without_its_own_crm_credentials_is_refused_before_any_request(tmp_path) -> None:
+    """initech is served (server.tenants) but backend crm has no tenants.initech and no shared_credentials."""
+    text = TEST_CONFIG.read_text().replace("tenants: [acme, globex]\n", "tenants: [acme, globex, initech]\n", 1)
+    text = text.replace("principal: { id: local-user, tenant: acme, roles: [analyst, hr] }",
+                        "principal: { id: local-user, tenant: initech, roles: [analyst, hr] }")
+    text = text.replace("file: ../../config/crm/openapi.json", f"file: {TEST_CONFIG.parent.parent.parent / 'config/crm/openapi.json'}")
+    path = tmp_path / "initech.yaml"
+    path.write_text(text)
+    r = run_cli("call", "--config", str(path), "crm__search_accounts", "{}")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "The crm system has no credentials for your organisation; ask your administrator to add tenants.initech to backend crm." in r.stdout
+    validate = run_cli("validate", str(path))
+    assert validate.returncode == 0, validate.stderr
+    assert "backend crm: shared credentials: no (own credential sets: acme, globex; any other tenant is refused)" in validate.stdout

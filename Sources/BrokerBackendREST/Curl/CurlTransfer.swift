@@ -95,6 +95,12 @@ final class CurlTransfer: @unchecked Sendable {
         string(CURLOPT_REDIR_PROTOCOLS_STR, request.allowedProtocols)
         long(CURLOPT_NOSIGNAL, 1)
         long(CURLOPT_FOLLOWLOCATION, 0)
+        // libcurl otherwise takes a proxy from http_proxy/https_proxy/all_proxy in the environment: the request would
+        // go to whatever that names, around the pinned, SSRF-checked address. "" means no proxy, whatever the env says.
+        string(CURLOPT_PROXY, "")
+        // Send the path exactly as built: libcurl must not collapse "/a/../b" (RFC 3986 dot-segment removal) into a
+        // path the operator never declared. Dot segments are refused before a request is built anyway.
+        long(CURLOPT_PATH_AS_IS, 1)
         long(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS)
         string(CURLOPT_ACCEPT_ENCODING, "")
         long(CURLOPT_CONNECTTIMEOUT_MS, request.connectTimeout.curlMilliseconds)

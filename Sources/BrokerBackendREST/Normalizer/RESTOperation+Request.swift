@@ -9,8 +9,8 @@ extension RESTOperation {
     /// Path variables are percent-encoded with the RFC 3986 unreserved set (a `/` in a value is encoded); query
     /// items and headers are returned as plain text (query items are encoded by ``encodeQuery(_:)``). An array
     /// query argument becomes one item per element (OpenAPI's default `form` + `explode`).
-    /// - Throws: `BrokerError.invalidArguments` for a missing required path parameter or a header value with a
-    ///   line break.
+    /// - Throws: `BrokerError.invalidArguments` for a missing required path parameter, a path value that is or
+    ///   contains a dot segment (see ``PathSegments``), or a header value with a line break.
     func buildRequest(arguments: [String: JSONValue]) throws(BrokerError) -> (
         path: String, query: [(String, String)], headers: [(String, String)], body: JSONValue?
     ) {
@@ -24,6 +24,9 @@ extension RESTOperation {
                 guard let value else { throw .invalidArguments("'\(p.name)' is required.") }
                 let text = Self.text(value)
                 guard !text.isEmpty else { throw .invalidArguments("'\(p.name)' must not be empty.") }
+                guard !PathSegments.hasDotSegment(text) else {
+                    throw .invalidArguments("'\(p.name)' must not be or contain the path segment '.' or '..' (in any encoding).")
+                }
                 path = path.replacing("{\(p.name)}", with: Self.percentEncode(text))
             case .query:
                 guard let value else { continue }

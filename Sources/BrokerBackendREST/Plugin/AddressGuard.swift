@@ -94,19 +94,4 @@ struct AddressGuard: Sendable {
         }
         return out
     }
-
-    /// Loopback, private, link-local, carrier-grade NAT, unspecified, multicast and broadcast addresses.
-    static func isPrivate(_ address: String) -> Bool {
-        let lower = address.lowercased()
-        if lower.contains(":") {
-            if lower.hasPrefix("::ffff:") { return isPrivate(String(lower.dropFirst(7))) }
-            return lower == "::1" || lower == "::" || lower.hasPrefix("fe8") || lower.hasPrefix("fe9") || lower.hasPrefix("fea")
-                || lower.hasPrefix("feb") || lower.hasPrefix("fc") || lower.hasPrefix("fd") || lower.hasPrefix("ff")
-        }
-        let parts = lower.split(separator: ".").compactMap { Int($0) }
-        guard parts.count == 4 else { return true }
-        let (a, b) = (parts[0], parts[1])
-        return a == 0 || a == 10 || a == 127 || (a == 169 && b == 254) || (a == 172 && (16...31).contains(b)) || (a == 192 && b == 168)
-            || (a == 100 && (64...127).contains(b)) || a >= 224
-    }
 }

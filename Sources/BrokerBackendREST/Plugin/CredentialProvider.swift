@@ -52,9 +52,28 @@ final class CredentialProvider: Sendable {
         }
     }
 
-    /// Caches a token until 30 s before it expires.
+    /// The longest a token is cached, whatever the endpoint claims: a day.
+    static let maxTokenLifetime = 86_400
+    /// The lifetime assumed when `expires_in` is absent or unusable (RFC 6749 makes it optional).
+    static let defaultTokenLifetime = 300
+
+    /// A token endpoint's `expires_in` in whole seconds, within `0...maxTokenLifetime`.
+    ///
+    /// The value comes from outside and is only a hint, so nothing about it may trap: a huge or negative integer, a
+    /// fraction, `1e308` or a string all map to a bounded number (non-numbers to the default) before any arithmetic.
+    static func tokenLifetime(_ value: JSONValue?) -> Int {
+        switch value {
+        case .int(let seconds): return Int(min(max(seconds, 0), Int64(maxTokenLifetime)))
+        case .double(let seconds) where seconds.isFinite: return Int(min(max(seconds, 0), Double(maxTokenLifetime)).rounded(.down))
+        default: return defaultTokenLifetime
+        }
+    }
+
+    /// Caches a token until 30 s before it expires (half its life when that is shorter; not at all when it has
+    /// none). `seconds` must be a ``tokenLifetime(_:)`` result, so the arithmetic here cannot overflow.
     func store(_ key: String, token: Secret, expiresIn seconds: Int) {
-        let lifetime = Duration.seconds(max(1, seconds - 30))
+        guard seconds > 0 else { return }
+        let lifetime = Duration.seconds(seconds > 60 ? seconds - 30 : max(1, seconds / 2))
         tokens.withLock { $0[key] = (token, .now + lifetime) }
     }
 

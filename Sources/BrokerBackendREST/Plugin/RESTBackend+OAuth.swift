@@ -5,15 +5,20 @@ import Foundation
 import MCPCore
 
 extension RESTBackend {
-    func tokenKey(_ auth: RESTAuth) -> String {
-        if case .oauth2(let url, let id, _, let scope) = auth { return "\(url)|\(id)|\(scope ?? "")" }
-        return ""
+    /// The token cache key: the tenant, whose credential set (its own or the shared one), and every part of the
+    /// client-credentials grant, so one tenant's token can never be presented for another tenant's call, even
+    /// when two tenants are configured with the same OAuth client. Parts are separated by NUL, which none of them
+    /// can contain.
+    func tokenKey(_ auth: RESTAuth, tenant: String) -> String {
+        guard case .oauth2(let url, let id, let secret, let scope) = auth else { return "" }
+        let set = configuration.tenantAuth[tenant] != nil ? "tenant" : "shared"
+        return [tenant, set, url, id, secret.description, scope ?? ""].joined(separator: "\u{0}")
     }
 
     /// An OAuth2 client-credentials access token: cached until shortly before expiry, fetched when missing.
     func token(_ auth: RESTAuth, address: String, context: CallContext) async throws -> Secret {
         guard case .oauth2(let tokenURL, let clientID, let secretRef, let scope) = auth else { throw credentials.rejected("not oauth2") }
-        let key = tokenKey(auth)
+        let key = tokenKey(auth, tenant: context.principal.tenant)
         if let cached = credentials.cachedToken(key) { return cached }
         guard let components = URLComponents(string: tokenURL), let host = components.host?.lowercased(),
             let scheme = components.scheme?.lowercased(), scheme == "https" || (scheme == "http" && configuration.isInternal)
@@ -44,7 +49,7 @@ extension RESTBackend {
                 backend: name, detail: "token endpoint status \(response.status)")
         }
         let token = Secret(accessToken)
-        credentials.store(key, token: token, expiresIn: Int(document["expires_in"]?.intValue ?? 300))
+        credentials.store(key, token: token, expiresIn: CredentialProvider.tokenLifetime(document["expires_in"]))
         return token
     }
 }

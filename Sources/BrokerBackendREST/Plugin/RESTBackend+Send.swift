@@ -64,7 +64,7 @@ extension RESTBackend {
                 throw map(e)
             case .success(let response):
                 if response.status == 401, case .oauth2 = auth, !tokenRefreshed {
-                    credentials.invalidate(tokenKey(auth))
+                    credentials.invalidate(tokenKey(auth, tenant: context.principal.tenant))
                     tokenRefreshed = true
                     attempt -= 1
                     continue

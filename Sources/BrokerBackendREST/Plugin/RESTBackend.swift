@@ -10,7 +10,7 @@ import MCPCore
 /// declared base URL only (the SSRF guard pins the checked address), with the backend's own credentials,
 /// bounded transfer limits, retries for idempotent calls, pagination up to a cap, and a response normalizer
 /// that maps the API's JSON to the tool's documented output. Errors become business messages.
-final class RESTBackend: Backend {
+final class RESTBackend: Backend, CredentialScopeReporting {
     let name: String
     let configuration: RESTConfiguration
     let operations: [String: RESTOperation]
@@ -31,6 +31,9 @@ final class RESTBackend: Backend {
         self.addressGuard = AddressGuard(allowPrivate: configuration.isInternal)
     }
 
+    var usesSharedCredentials: Bool { configuration.sharedCredentials }
+    var tenantsWithOwnCredentials: [String] { configuration.tenantAuth.keys.sorted() }
+
     var tools: [ToolDefinition] {
         configuration.operations.map { op in
             let retrySafe = op.readOnly || op.hasIdempotencyKey
@@ -47,8 +50,9 @@ final class RESTBackend: Backend {
 
     func callTool(_ tool: String, arguments: [String: JSONValue], context: CallContext) async throws -> ToolOutput {
         guard let op = operations[tool] else { throw BrokerError.notFound("Unknown tool \(tool).") }
+        // Before anything else, so a tenant without a credential set causes no request at all (not even a token fetch).
+        guard let auth = configuration.auth(for: context.principal.tenant) else { throw noCredentials(for: context.principal.tenant) }
         let built = try op.buildRequest(arguments: arguments)
-        let auth = configuration.tenantAuth[context.principal.tenant] ?? configuration.auth
         var query = built.query
         var response = try await send(op, path: built.path, query: query, headers: built.headers, body: built.body, auth: auth, arguments: arguments, context: context)
         guard let pagination = op.pagination else {
@@ -130,6 +134,16 @@ final class RESTBackend: Backend {
             guard let target = LinkHeader.sameHostTarget(next, host: configuration.host, port: configuration.port, prefix: configuration.pathPrefix) else { return nil }
             return (target.path, target.query)
         }
+    }
+
+    /// The refusal for a tenant this backend has no credential set for. The tenant is printed bounded and
+    /// printable: it comes from a token.
+    func noCredentials(for tenant: String) -> BrokerError {
+        let shown = Tenancy.printable(tenant)
+        return BrokerError(
+            .forbidden, "The \(name) system has no credentials for your organisation; ask your administrator to add tenants.\(shown) to backend \(name).",
+            backend: name, detail: "no tenants.\(shown).auth and shared_credentials is false"
+        ).callerFault()
     }
 
     func checkHealth(context: CallContext) async -> HealthReport {

@@ -11,7 +11,9 @@ import MCPCore
 /// - `internal` (false): allow `http://` and private, loopback or link-local addresses (an internal service).
 /// - `auth`: `{type: none|bearer|basic|api_key|oauth2_client_credentials, ...}` with secrets as `env:`/`file:`;
 ///   `tls_client`: `{certificate: file-or-env PEM, key: …}` for mutual TLS; `ca_file` for a private CA.
-/// - `tenants`: per-tenant `auth` overrides (`<tenant>: {auth: {...}}`).
+/// - `tenants`: per-tenant credential sets (`<tenant>: {auth: {...}}`).
+/// - `shared_credentials` (false): let a tenant without its own `tenants.<t>` entry use the backend-level
+///   `auth`. Off by default: one tenant's credential set must never silently serve another tenant.
 /// - `limits`: `connect_timeout_ms` (3000), `timeout_ms` (10000), `low_speed_bytes_per_s` (100),
 ///   `low_speed_time_s` (5), `max_body_bytes` (4194304), `max_json_depth` (64).
 /// - `retries`: `max_attempts` (3), `base_delay_ms` (100), `max_delay_ms` (2000).
@@ -28,6 +30,8 @@ struct RESTConfiguration: Sendable {
     var isInternal = false
     var auth: RESTAuth = .none
     var tenantAuth: [String: RESTAuth] = [:]
+    /// Whether `auth` serves every tenant without its own entry in ``tenantAuth``.
+    var sharedCredentials = false
     var clientCertificate: SecretReference?
     var clientKey: SecretReference?
     var caFile: String?
@@ -67,6 +71,8 @@ struct RESTConfiguration: Sendable {
             }
             try t.finish()
         }
+        sharedCredentials = try s.bool("shared_credentials", default: false)
+        try checkCredentialScope(s)
         if let tls = try s.section("tls_client") {
             clientCertificate = try tls.secret("certificate")
             clientKey = try tls.secret("key")
@@ -122,6 +128,25 @@ struct RESTConfiguration: Sendable {
         try s.finish()
     }
 
+    /// Refuses a configuration whose credentials could serve nobody, or whose backend-level `auth` would never be
+    /// used: both mean the operator expects a behaviour the broker will not have.
+    private func checkCredentialScope(_ s: ConfigNode) throws(ConfigError) {
+        guard !sharedCredentials else { return }
+        if s.has("auth") {
+            throw s.error(
+                "auth", "backend-level auth is used only with shared_credentials: true (then every tenant without its own tenants.<tenant>.auth shares it); move it to tenants.<tenant>.auth or set shared_credentials: true")
+        }
+        if tenantAuth.isEmpty {
+            throw s.error(nil, "no tenant can use this backend: give each tenant its own tenants.<tenant>.auth, or set shared_credentials: true with a backend-level auth")
+        }
+    }
+
+    /// The credential set for `tenant`: its own, else the shared one when the backend declares it; `nil` means the
+    /// tenant is not served.
+    func auth(for tenant: String) -> RESTAuth? {
+        tenantAuth[tenant] ?? (sharedCredentials ? auth : nil)
+    }
+
     static func readErrors(_ e: ConfigNode) throws(ConfigError) -> [Int: String] {
         var out: [Int: String] = [:]
         for k in e.keys {
@@ -130,40 +155,5 @@ struct RESTConfiguration: Sendable {
         }
         try e.finish()
         return out
-    }
-}
-
-/// How the plugin authenticates to the backend: its own credential set, never the MCP client's token.
-enum RESTAuth: Sendable {
-    case none
-    case bearer(SecretReference)
-    case basic(user: String, password: SecretReference)
-    case apiKey(name: String, inQuery: Bool, value: SecretReference)
-    case oauth2(tokenURL: String, clientID: String, clientSecret: SecretReference, scope: String?)
-
-    static func parse(_ a: ConfigNode) throws(ConfigError) -> RESTAuth {
-        let type = try a.string("type")
-        let result: RESTAuth
-        switch type {
-        case "none": result = .none
-        case "bearer":
-            guard let token = try a.secret("token") else { throw a.error("token", "is required") }
-            result = .bearer(token)
-        case "basic":
-            guard let password = try a.secret("password") else { throw a.error("password", "is required") }
-            result = .basic(user: try a.string("user"), password: password)
-        case "api_key":
-            let location = try a.string("in", default: "header")
-            guard location == "header" || location == "query" else { throw a.error("in", "must be header or query") }
-            guard let value = try a.secret("value") else { throw a.error("value", "is required") }
-            result = .apiKey(name: try a.string("name", default: "X-API-Key"), inQuery: location == "query", value: value)
-        case "oauth2_client_credentials":
-            guard let secret = try a.secret("client_secret") else { throw a.error("client_secret", "is required") }
-            result = .oauth2(tokenURL: try a.string("token_url"), clientID: try a.string("client_id"), clientSecret: secret, scope: try a.optionalString("scope"))
-        default:
-            throw a.error("type", "must be one of none, bearer, basic, api_key, oauth2_client_credentials")
-        }
-        try a.finish()
-        return result
     }
 }

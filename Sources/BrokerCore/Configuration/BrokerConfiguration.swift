@@ -61,6 +61,8 @@ public struct ServerSettings: Sendable {
     public var http = HTTPSettings()
     /// Principal the stdio transport runs as (a local user).
     public var stdioPrincipal = Principal(id: "local-user", tenant: "default")
+    /// Whether `server.stdio.principal` was set (only then does its tenant count as one the configuration names).
+    public var stdioPrincipalConfigured = false
     /// Who may call what (top-level `policy` section); without one, everything is denied.
     public var policy = Policy.denyAll
     /// Whether a `policy` section was given (a broker without one denies every call, and says so at start).
@@ -69,6 +71,9 @@ public struct ServerSettings: Sendable {
     public var audit: AuditSettings?
     /// Rate limits, load shedding, retry budget and compression (`server.limits`).
     public var limits = ServerLimits()
+    /// `server.tenants`: the only tenants served; `nil` derives them from the rest of the configuration
+    /// (see ``BrokerConfiguration/declaredTenants``).
+    public var tenants: [String]?
 
     public init() {}
 }
@@ -105,6 +110,7 @@ public struct BrokerConfiguration {
             }
             try config.merge(root)
         }
+        config.finishTenancy()
         return config
     }
 
@@ -112,6 +118,7 @@ public struct BrokerConfiguration {
     public static func parse(yaml: String, file: String = "<inline>") throws(ConfigError) -> BrokerConfiguration {
         var config = BrokerConfiguration()
         try config.merge(try ConfigNode.parse(yaml: yaml, file: file))
+        config.finishTenancy()
         return config
     }
 
@@ -194,9 +201,13 @@ public struct BrokerConfiguration {
             try a.finish()
         }
         if let st = try s.section("stdio") {
-            if let p = try st.section("principal") { out.stdioPrincipal = try readPrincipal(p) }
+            if let p = try st.section("principal") {
+                out.stdioPrincipal = try readPrincipal(p)
+                out.stdioPrincipalConfigured = true
+            }
             try st.finish()
         }
+        try readTenants(s, into: &out)
         try s.finish()
         return out
     }

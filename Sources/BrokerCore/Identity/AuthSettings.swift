@@ -72,6 +72,10 @@ public struct AuthSettings: Sendable, Equatable {
     public var authorizationServers: [String] = []
     /// Scopes advertised in the Protected Resource Metadata.
     public var scopesSupported: [String] = []
+    /// The tenants this broker serves (``BrokerConfiguration/declaredTenants``, filled in once the whole
+    /// configuration is loaded). A verified key or token of any other tenant is refused with 403; empty refuses
+    /// everyone, so forgetting to fill it fails closed.
+    public var tenants: Set<String> = []
 
     public init(resource: String) { self.resource = resource }
 }
@@ -121,8 +125,8 @@ extension BrokerConfiguration {
         out.jwksFile = try j.optionalPath("jwks_file")
         out.jwksURL = try j.optionalString("jwks_url")
         guard (out.jwksFile == nil) != (out.jwksURL == nil) else { throw j.error(nil, "give exactly one of jwks_file or jwks_url") }
-        if let u = out.jwksURL, !(u.hasPrefix("https://") || u.hasPrefix("http://127.0.0.1") || u.hasPrefix("http://localhost")) {
-            throw j.error("jwks_url", "must be https (plain http only on loopback)")
+        if let u = out.jwksURL, !KeySetURL.isAllowed(u) {
+            throw j.error("jwks_url", "must be https (plain http only to localhost, 127.0.0.0/8 or [::1]; no user info)")
         }
         if j.has("algorithms") { out.algorithms = try j.stringList("algorithms") }
         for alg in out.algorithms where !JWTSettings.permittedAlgorithms.contains(alg) {
