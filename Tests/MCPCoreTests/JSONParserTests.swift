@@ -44,6 +44,18 @@ final class JSONParserTests: XCTestCase {
 }
 
 final class JSONRPCTests: XCTestCase {
+    func testANulInAStringIsRefusedAsBadParamsOfTheRequestItCameIn() {
+        let bytes = Array(#"{"jsonrpc":"2.0","id":41,"method":"tools/call","params":{"name":"x","arguments":{"q":"a\u0000b"}}}"#.utf8)
+        XCTAssertThrowsError(try RPCMessage.parse(bytes)) { error in
+            XCTAssertEqual((error as? RPCError)?.code, -32602, "valid JSON: not a parse error")
+            XCTAssertTrue((error as? RPCError)?.message.contains("NUL") ?? false)
+        }
+        XCTAssertEqual(RPCMessage.salvageID(bytes), .int(41), "so the client can match the refusal to its call")
+        XCTAssertThrowsError(try RPCMessage.parse(Array(#"{"jsonrpc":"2.0","id":1,"method":"ping",,}"#.utf8))) { error in
+            XCTAssertEqual((error as? RPCError)?.code, -32700, "malformed JSON stays a parse error")
+        }
+    }
+
     func testClassifiesMessages() throws {
         guard case .request(let r) = try RPCMessage.parse(Array(#"{"jsonrpc":"2.0","id":"a","method":"ping"}"#.utf8)) else {
             return XCTFail("expected a request")

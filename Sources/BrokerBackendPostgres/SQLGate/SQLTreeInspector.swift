@@ -108,7 +108,7 @@ struct SQLTreeInspector {
     private mutating func checkType(_ typeName: JSONValue) {
         guard let parts = typeName["names"].flatMap(Self.names), let last = parts.last?.lowercased() else { return }
         if Self.catalogueLookupTypes.contains(last) {
-            report(3, .notAllowed("A cast to \(last)", instead: "name the curated tables and views directly"))
+            report(3, .notAllowed("A cast to \(last)", instead: "name the curated tables and views directly (warehouse__describe lists them)"))
         }
     }
 

@@ -70,6 +70,12 @@ public enum RPCMessage: Sendable {
         do {
             value = try JSONParser.parse(bytes)
         } catch {
+            // Valid JSON whose only fault is a NUL (`\u0000`) in a string: refused (a NUL cuts C strings short further
+            // down), but as bad params of a request the client can match by its id, not as an id-less parse error
+            // that leaves its call waiting until it times out.
+            if (try? JSONParser.parse(bytes, limits: .init(rejectNUL: false))) != nil {
+                throw RPCError.invalidParams("String values must not contain NUL (\\u0000) characters; remove them and send the request again.")
+            }
             throw RPCError.parseError(error.description)
         }
         return try classify(value)
@@ -106,7 +112,7 @@ public enum RPCMessage: Sendable {
 
     /// Best-effort id of a message that failed validation, so an error reply can echo it.
     public static func salvageID(_ bytes: some Collection<UInt8>) -> RequestID? {
-        guard let v = try? JSONParser.parse(bytes), let id = v["id"] else { return nil }
+        guard let v = try? JSONParser.parse(bytes, limits: .init(rejectNUL: false)), let id = v["id"] else { return nil }
         return RequestID(json: id)
     }
 }
