@@ -4,7 +4,7 @@ demo stack (config/broker.yaml: ERP, HR, PostgreSQL warehouse, demo CRM).
 Every scenario gets a fresh broker, so one that kills or bloats the daemon cannot spoil the next, and runs inside
 `attack_window`: while it runs, the OTHER tenant calls steadily from a child process, and afterwards the
 broker must be the same process, under its memory bound, and that tenant's calls must all have succeeded with
-their usual data and a p99 of at most 2 x its baseline + 50 ms. Then the attacker's answers are checked: a clear,
+their usual data and a p99 of at most 2 x its baseline + 100 ms. Then the attacker's answers are checked: a clear,
 actionable message, no raw backend text, no other tenant's data.
 """
 
