@@ -16,6 +16,26 @@ final class WarehouseMemoryTests: XCTestCase {
     /// and text, and allocator noise; far below the ~800 MB one unbounded call used to take.
     static let maxGrowth = 64 << 20
 
+    func testAHugeErrorReplyDoesNotStayInThePool() async throws {
+        // PostgreSQL quotes the whole value in this error: libpq must buffer the 30 MB reply (nothing on the client
+        // can stop that), but the connection that read it is closed afterwards, so its grown input buffer is not kept
+        // in the pool for the next caller. A small error keeps its connection.
+        let b = try support.backend()
+        let pool = try XCTUnwrap((b as? PostgresBackend)?.pools["acme"])
+        _ = try await support.call(b, "run_sql", ["sql": "SELECT 1 AS one"])
+        XCTAssertEqual(pool.statistics().idle, 1)
+        let small = await support.brokerError(b, "run_sql", ["sql": "SELECT 'x'::int AS n"])
+        XCTAssertEqual(small?.code, .invalidArguments)
+        XCTAssertEqual(pool.statistics().idle, 1, "an ordinary error reply keeps the connection")
+        let error = await support.brokerError(b, "run_sql", ["sql": "SELECT repeat('7', 30000000)::int AS n"])
+        XCTAssertEqual(error?.code, .invalidArguments)
+        XCTAssertEqual(error?.isCallerFault, true)
+        XCTAssertLessThan(error?.message.utf8.count ?? .max, 2048, "the message carries a bounded prefix: \(error?.message.prefix(200) ?? "")")
+        XCTAssertEqual(pool.statistics().idle, 0, "the connection holding a 30 MB input buffer was closed, not pooled")
+        _ = try await support.call(b, "run_sql", ["sql": "SELECT 1 AS one"])
+        XCTAssertEqual(pool.statistics().idle, 1)
+    }
+
     func testA100MBValueIsRefusedWithoutEverBeingBuffered() async throws {
         let b = try support.backend()
         let sql: JSONValue = "SELECT repeat('x', 100000000) AS big"

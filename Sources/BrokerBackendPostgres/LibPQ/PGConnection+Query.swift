@@ -105,8 +105,13 @@ extension PGConnection {
         let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { Self.prefix(of: $0, maxBytes: 1024) }
         let kind = PGError.classifyStatementFailure(
             sqlState: sqlState, connectionBad: PQstatus(conn) == CONNECTION_BAD, cancelledByUs: cancelledByUs)
-        return PGError(kind, sqlState: sqlState, serverMessage: message, primaryMessage: primary)
+        var error = PGError(kind, sqlState: sqlState, serverMessage: message, primaryMessage: primary)
+        error.oversizedReply = PQresultErrorMessage(result).map { strnlen($0, Self.oversizedReplyBytes) >= Self.oversizedReplyBytes } ?? false
+        return error
     }
+
+    /// An error reply this large retires its connection (see ``PGError/oversizedReply``).
+    static let oversizedReplyBytes = 64 << 10
 
     /// At most `maxBytes` bytes of a C string, decoded leniently (a cut inside a UTF-8 sequence becomes U+FFFD).
     static func prefix(of text: UnsafePointer<CChar>, maxBytes: Int) -> String {

@@ -33,6 +33,9 @@ struct PGError: Error, Sendable, CustomStringConvertible {
     /// The server's primary message alone (`PG_DIAG_MESSAGE_PRIMARY`), without detail, hint, context or internal
     /// query. Only ever shown (sanitized) for errors the caller's own SQL caused; see ``PostgresErrors``.
     var primaryMessage: String?
+    /// The server's error reply was huge (it can quote a value of any size). libpq grew the connection's input buffer
+    /// to hold it and never shrinks it, so the pool closes such a connection instead of keeping that memory.
+    var oversizedReply = false
 
     /// Creates an error.
     init(_ kind: Kind, sqlState: String? = nil, serverMessage: String? = nil, primaryMessage: String? = nil) {

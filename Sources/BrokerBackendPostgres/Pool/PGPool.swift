@@ -142,6 +142,9 @@ final class PGPool: Sendable {
         var reusable: Bool
         if (failure as? PGError)?.kind == .connectionLost {
             reusable = false
+        } else if (failure as? PGError)?.oversizedReply == true {
+            // libpq keeps its input buffer at the size of the largest reply it read: closing gives that memory back.
+            reusable = false
         } else if connection.isIdleAndHealthy {
             reusable = true
         } else if connection.isConnectionOK {
