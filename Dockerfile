@@ -18,9 +18,14 @@ RUN apt-get update \
        libcurl4-openssl-dev zlib1g-dev libpq-dev libpg-query-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# Dependencies first: resolving them is a layer of its own, reused while only Sources/ changes.
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# Dependencies first: resolving them is a layer of its own, reused while only Sources/ changes. Tests/ is not in
+# the build context (.dockerignore): empty directories for the manifest's test targets keep SwiftPM from refusing
+# the package graph (it then only warns that they have no sources).
 COPY Package.swift ./
-RUN swift package resolve
+RUN tr -d ' \n' < Package.swift | grep -oE 'testTarget\(name:"[A-Za-z0-9_]+"' | cut -d'"' -f2 \
+    | while read -r target; do mkdir -p "Tests/$target"; done \
+    && swift package resolve
 COPY Sources ./Sources
 RUN swift build -c release --static-swift-stdlib --product mcp-broker \
     && install -D -m 0755 "$(swift build -c release --show-bin-path)/mcp-broker" /out/usr/local/bin/mcp-broker \
