@@ -32,16 +32,6 @@ RUN swift build -c release --static-swift-stdlib --product mcp-broker \
     && strip /out/usr/local/bin/mcp-broker
 
 FROM ${RUNTIME_IMAGE}
-ARG VERSION=0.1.0
-ARG REVISION=unknown
-ARG CREATED=unknown
-LABEL org.opencontainers.image.title="mcp-broker" \
-      org.opencontainers.image.description="One MCP endpoint in front of an enterprise's systems (ERP, HR, warehouses, REST APIs)." \
-      org.opencontainers.image.version="${VERSION}" \
-      org.opencontainers.image.revision="${REVISION}" \
-      org.opencontainers.image.created="${CREATED}" \
-      org.opencontainers.image.licenses="Apache-2.0" \
-      org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"
 # Exactly what the binary links besides glibc/libstdc++/libgcc (already in the base): libcurl.so.4, libz.so.1,
 # libpq.so.5, libpg_query.so.1504.0 — plus CA certificates for TLS to backends and identity providers.
 RUN apt-get update \
@@ -56,7 +46,19 @@ COPY config/crm /etc/mcp-broker/crm
 USER 10001:10001
 EXPOSE 8080
 ENV MCP_BROKER_CONFIG=/etc/mcp-broker/broker.yaml
+# GET /livez on 127.0.0.1 at server.http.port of $MCP_BROKER_CONFIG (the process serves; /readyz is for traffic).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["/usr/local/bin/mcp-broker", "health", "--port", "8080", "--path", "/livez", "--timeout-ms", "3000"]
+    CMD ["/usr/local/bin/mcp-broker", "health", "--path", "/livez", "--timeout-ms", "3000"]
 ENTRYPOINT ["/usr/local/bin/mcp-broker"]
 CMD ["serve"]
+# Labels last: the revision and date change with every commit and must not invalidate the layers above.
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG CREATED=unknown
+LABEL org.opencontainers.image.title="mcp-broker" \
+      org.opencontainers.image.description="One MCP endpoint in front of an enterprise's systems (ERP, HR, warehouses, REST APIs)." \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArgumentParser
+import BrokerCore
 import Foundation
 
 #if canImport(Glibc)
@@ -13,13 +14,16 @@ import Darwin
 ///
 /// Sends one `GET` for `/livez` (or `/readyz`) to the broker on the loopback interface and exits 0 on a 2xx status,
 /// 1 otherwise (refused, timed out, or any other status). Plain HTTP/1.0 over a socket: the image needs no client tool,
-/// and the whole check is bounded by `--timeout-ms`.
+/// and the whole check is bounded by `--timeout-ms`. The port is `--port`, else `server.http.port` of the
+/// configuration (`--config` / `MCP_BROKER_CONFIG`, as for `serve`), else 8080.
 struct Health: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Probe a running broker on 127.0.0.1 (for a container HEALTHCHECK): exit 0 when it answers 2xx.")
 
-    @Option(help: "The broker's HTTP port.")
-    var port: Int = 8080
+    @OptionGroup var options: ConfigOptions
+
+    @Option(help: "The broker's HTTP port (default: server.http.port of the configuration, else 8080).")
+    var port: Int?
 
     @Option(help: "The path to probe: /livez (process alive) or /readyz (backends and audit ready; can take up to 3 s).")
     var path: String = "/livez"
@@ -28,7 +32,7 @@ struct Health: AsyncParsableCommand {
     var timeoutMs: Int = 2000
 
     func validate() throws {
-        guard (1...65535).contains(port) else { throw ValidationError("--port must be 1...65535") }
+        if let port, !(1...65535).contains(port) { throw ValidationError("--port must be 1...65535") }
         guard path.hasPrefix("/"), !path.contains(where: { $0 == "\r" || $0 == "\n" || $0 == " " }) else {
             throw ValidationError("--path must be an absolute path without spaces")
         }
@@ -36,7 +40,13 @@ struct Health: AsyncParsableCommand {
     }
 
     func run() async throws {
-        switch HealthProbe(port: UInt16(port), path: path, timeoutMs: timeoutMs).run() {
+        let configured = (try? BrokerConfiguration.load(path: options.config))?.server.http.port
+        let target = port ?? configured ?? 8080
+        guard let port16 = UInt16(exactly: target), port16 > 0 else {
+            FileHandle.standardError.write(Data("no usable port (\(target))\n".utf8))
+            throw ExitCode(1)
+        }
+        switch HealthProbe(port: port16, path: path, timeoutMs: timeoutMs).run() {
         case .success(let status):
             print("\(path): HTTP \(status)")
             if !(200..<300).contains(status) { throw ExitCode(1) }
