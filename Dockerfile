@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # mcp-broker container image.
 #  build:   the Swift 6.3 toolchain image (Debian 12) compiles the release binary with the Swift runtime linked
 #           statically (--static-swift-stdlib), against Debian's libcurl, zlib, libpq and libpg_query.
@@ -7,12 +6,12 @@
 # Runs as the numeric non-root user 10001 on a read-only root filesystem: configuration is read from
 # /etc/mcp-broker, secrets from /run/secrets/mcp-broker (files: rotated in place, re-read at each use), and the
 # audit log goes to stdout (logs go to stderr). See README "Deploying".
-ARG SWIFT_IMAGE=swift:6.3-bookworm
-ARG RUNTIME_IMAGE=debian:bookworm-slim
 
-FROM ${SWIFT_IMAGE} AS build
+FROM swift:6.3-bookworm AS build
 # The -dev packages the SwiftPM system-library targets name (CLibPQ, CPGQuery, CLibCurl) and zlib for compress-nio.
-# Versions are not pinned: the Debian stable/security suites only carry compatible fixes (README: hadolint DL3008).
+# Versions are not pinned: bookworm and bookworm-security only carry compatible fixes, and a pinned version
+# disappears from the mirror at the next security update (README "Deploying": hadolint DL3008).
+# hadolint ignore=DL3008
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
        libcurl4-openssl-dev zlib1g-dev libpq-dev libpg-query-dev pkg-config \
@@ -31,9 +30,10 @@ RUN swift build -c release --static-swift-stdlib --product mcp-broker \
     && install -D -m 0755 "$(swift build -c release --show-bin-path)/mcp-broker" /out/usr/local/bin/mcp-broker \
     && strip /out/usr/local/bin/mcp-broker
 
-FROM ${RUNTIME_IMAGE}
+FROM debian:bookworm-slim
 # Exactly what the binary links besides glibc/libstdc++/libgcc (already in the base): libcurl.so.4, libz.so.1,
 # libpq.so.5, libpg_query.so.1504.0 — plus CA certificates for TLS to backends and identity providers.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
        ca-certificates libcurl4 zlib1g libpq5 libpg-query1504.0 \

@@ -1,5 +1,6 @@
 # POSIX sh + curl (the helm test Pod; CI runs the same script against the container image).
-# Needs BROKER_URL, MCP_PATH, MCP_API_KEY; writes only under /tmp.
+# Needs BROKER_URL, MCP_PATH and MCP_API_KEY_FILE (or MCP_API_KEY); writes only under /tmp.
+MCP_API_KEY=${MCP_API_KEY:-$(cat "$MCP_API_KEY_FILE")}
 curl_mcp() { # $1: JSON-RPC body; $2: output file; extra headers follow
   body=$1; out=$2; shift 2
   curl -sS --fail-with-body --max-time 15 -D /tmp/headers -o "$out" \
