@@ -51,6 +51,8 @@ def env() -> dict[str, str]:
 def image(env: dict[str, str]) -> str:
     """The image: built by scripts/image.sh (test.sh runs it first, with progress; here only when missing)."""
     if podman("image", "exists", IMAGE, check=False, env=env).returncode != 0:
+        if os.environ.get("MCP_BROKER_BUILD_IMAGE") == "0":
+            pytest.fail(f"{IMAGE} was not built (see the scripts/image.sh output above)")
         subprocess.run([str(IMAGE_SCRIPT)], check=True, timeout=45 * 60)
     return IMAGE
 
