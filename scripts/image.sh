@@ -103,18 +103,24 @@ EOC
 build_image() {
   step "Building $IMAGE:$VERSION from the Dockerfile (cold: a release build of the broker, ~15-20 min on 2 cores)"
   # git inside the build rewrites https://github.com/ to the local package mirror, exactly as on this host.
-  local gitconfig="$W/conf/gitconfig" start=$SECONDS
-  git config --system --get-regexp '^url\..*\.insteadof$' | while read -r key value; do
+  local gitconfig="$W/conf/gitconfig" start=$SECONDS mounts=()
+  rm -f "$gitconfig.new"
+  { git config --system --get-regexp '^url\..*\.insteadof$' || true; } | while read -r key value; do
     git config --file "$gitconfig.new" --add "$key" "$value"
   done
   mv -f "$gitconfig.new" "$gitconfig" 2>/dev/null || : > "$gitconfig"
+  # Without a mirror (a machine with network access), swift build fetches from GitHub as usual.
+  if [ -d "$PACKAGE_MIRROR" ]; then
+    mounts=(--volume "$PACKAGE_MIRROR:$PACKAGE_MIRROR:ro" --volume "$gitconfig:/etc/gitconfig:ro")
+    info "package mirror: $PACKAGE_MIRROR ($(grep -c insteadof "$gitconfig" || true) insteadOf rules)"
+  fi
   local revision created
   revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
   created=$(date -u +%Y-%m-%dT%H:%M:%SZ)
   # --format docker keeps HEALTHCHECK (the OCI format has no field for it).
   set +e
   nice -n 10 podman build --pull=never --network=host --format docker \
-    --volume "$PACKAGE_MIRROR:$PACKAGE_MIRROR:ro" --volume "$gitconfig:/etc/gitconfig:ro" \
+    "${mounts[@]}" \
     --build-arg "VERSION=$VERSION" --build-arg "REVISION=$revision" --build-arg "CREATED=$created" \
     -t "$IMAGE:$VERSION" -t "$IMAGE:latest" . 2>&1 | tee "$W/build.log" \
     | awk '/^\[[0-9]+\/[0-9]+\]/ { n++; if (n % 50 == 1) print "    " $0; fflush(); next }
