@@ -117,11 +117,13 @@ build_image() {
   local revision created
   revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
   created=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-  # --format docker keeps HEALTHCHECK (the OCI format has no field for it).
+  # --format docker keeps HEALTHCHECK (the OCI format has no field for it). The labels are also passed directly:
+  # buildah 1.28 reuses a cached LABEL layer even when the build args it expands have changed.
   set +e
   nice -n 10 podman build --pull=never --network=host --format docker \
     "${mounts[@]}" \
     --build-arg "VERSION=$VERSION" --build-arg "REVISION=$revision" --build-arg "CREATED=$created" \
+    --label "org.opencontainers.image.revision=$revision" --label "org.opencontainers.image.created=$created" \
     -t "$IMAGE:$VERSION" -t "$IMAGE:latest" . 2>&1 | tee "$W/build.log" \
     | awk '/^\[[0-9]+\/[0-9]+\]/ { n++; if (n % 50 == 1) print "    " $0; fflush(); next }
            /^STEP|^COMMIT|error:|Build complete|Compiling|Linking|^-->|Successfully/ { print "    " $0; fflush() }'
