@@ -112,7 +112,7 @@ struct HealthProbe {
             guard wait(fd, events: Int16(POLLOUT), until: deadline) else {
                 return .failure(HealthProbeFailure(message: "send timed out"))
             }
-            let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Self.sendFlags) }
             guard n > 0 else { return .failure(HealthProbeFailure(message: "send: errno \(errno)")) }
             sent += n
         }
@@ -136,6 +136,13 @@ struct HealthProbe {
         }
         return .success(status)
     }
+
+    /// No SIGPIPE when the broker closes the connection first (the send then fails with EPIPE instead).
+    #if canImport(Glibc)
+    private static let sendFlags = Int32(MSG_NOSIGNAL)
+    #else
+    private static let sendFlags: Int32 = 0
+    #endif
 
     /// Waits until `fd` is ready for `events` or the deadline passes; false on timeout or error.
     private func wait(_ fd: Int32, events: Int16, until deadline: Date) -> Bool {
