@@ -55,7 +55,7 @@ ensure_container_tools() {
 # debian:bookworm-slim from the Debian mirror (with the updates and security suites, like the official image).
 ensure_debian_base() {
   if podman image exists docker.io/library/debian:bookworm-slim; then info "debian:bookworm-slim present"; return; fi
-  step "Making debian:bookworm-slim with mmdebstrap (~1 min)"
+  step "Making debian:bookworm-slim with mmdebstrap (~30-60 s)"
   local start=$SECONDS tar="$W/tmp/bookworm-slim.tar"
   nice -n 10 mmdebstrap --quiet --variant=minbase --include=usr-is-merged,ca-certificates \
     --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
@@ -77,7 +77,7 @@ ensure_debian_base() {
 ensure_swift_image() {
   if podman image exists docker.io/library/swift:6.3-bookworm; then info "swift:6.3-bookworm present"; return; fi
   [ -x "$SWIFT_TOOLCHAIN/usr/bin/swift" ] || { echo "no Swift toolchain at $SWIFT_TOOLCHAIN" >&2; return 1; }
-  step "Assembling swift:6.3-bookworm from $SWIFT_TOOLCHAIN (~2-3 min)"
+  step "Assembling swift:6.3-bookworm from $SWIFT_TOOLCHAIN (~1.5-3 min)"
   local start=$SECONDS ctx="$W/tmp/swift-deps"
   mkdir -p "$ctx"
   # The official swift:bookworm image's package list.
@@ -101,7 +101,7 @@ EOC
 }
 
 build_image() {
-  step "Building $IMAGE:$VERSION from the Dockerfile (cold: a release build of the broker, ~15-20 min on 2 cores)"
+  step "Building $IMAGE:$VERSION from the Dockerfile (cold: the release build of the broker, ~8-10 min on 2 cores)"
   # git inside the build rewrites https://github.com/ to the local package mirror, exactly as on this host.
   local gitconfig="$W/conf/gitconfig" start=$SECONDS mounts=()
   rm -f "$gitconfig.new"

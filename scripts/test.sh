@@ -39,7 +39,7 @@ step "Deployment: container image (podman, from the Dockerfile) and Helm chart (
 deploy_start=$SECONDS
 set +e
 if ! command -v curl >/dev/null; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q curl >/dev/null; fi
-# The image build prints its own progress; a cold build compiles the release binary (~15-25 min on 2 cores).
+# The image build prints its own progress; from empty storage it takes ~10 min on 2 cores (base images ~2 min, release compile ~8 min).
 "$ROOT/scripts/image.sh" 2>&1 | tee /tmp/mcp-broker-image.log
 image_rc=${PIPESTATUS[0]}
 image_seconds=$((SECONDS - deploy_start))
