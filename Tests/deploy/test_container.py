@@ -244,6 +244,17 @@ def test_readyz_reports_every_backend_up(healthy: Running) -> None:
     assert {name for name, b in body["backends"].items() if b["status"] == "up"} == {"erp", "hr", "warehouse", "crm"}, body
 
 
+def test_health_subcommand_fails_on_a_closed_port_or_a_non_2xx_status(healthy: Running) -> None:
+    closed = podman("exec", healthy.name, "/usr/local/bin/mcp-broker", "health", "--port", str(free_port()), "--timeout-ms", "1000",
+                    check=False, env=healthy.env)
+    assert closed.returncode == 1 and "connect" in closed.stderr, (closed.returncode, closed.stderr)
+    missing = podman("exec", healthy.name, "/usr/local/bin/mcp-broker", "health", "--path", "/no-such-path",
+                     check=False, env=healthy.env)
+    assert missing.returncode == 1 and "HTTP 404" in missing.stdout, (missing.returncode, missing.stdout, missing.stderr)
+    bad = podman("exec", healthy.name, "/usr/local/bin/mcp-broker", "health", "--path", "x y", check=False, env=healthy.env)
+    assert bad.returncode == 64, (bad.returncode, bad.stderr)  # ArgumentParser's validation exit code
+
+
 def test_unauthenticated_mcp_is_refused(healthy: Running) -> None:
     request = urllib.request.Request(f"{healthy.base}/mcp", data=b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}', method="POST",
                                      headers={"Accept": "application/json, text/event-stream", "Content-Type": "application/json"})
