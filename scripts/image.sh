@@ -100,6 +100,18 @@ EOC
   info "swift:6.3-bookworm in $((SECONDS - start)) s"
 }
 
+# Every Sources/ change leaves the previous build stage behind (~5 GB, untagged). Keeps the untagged images this
+# build used or made (its layer cache: a rebuild with nothing changed takes seconds) and removes the others.
+prune_stale_layers() {
+  local keep id removed=0
+  keep=$(grep -oE -- '--> (Using cache )?[0-9a-f]{11,64}' "$W/build.log" | grep -oE '[0-9a-f]{11,64}$' | cut -c1-11 | sort -u)
+  for id in $(podman images --filter dangling=true --noheading --format '{{.ID}}'); do
+    grep -qx "${id:0:11}" <<<"$keep" && continue
+    podman rmi "$id" >/dev/null 2>&1 && removed=$((removed + 1))
+  done
+  [ "$removed" -eq 0 ] || info "removed $removed stale untagged image(s) from earlier builds"
+}
+
 build_image() {
   step "Building $IMAGE:$VERSION from the Dockerfile (cold: the release build of the broker, ~8-10 min on 2 cores)"
   # git inside the build rewrites https://github.com/ to the local package mirror, exactly as on this host.
@@ -130,6 +142,7 @@ build_image() {
   local rc=${PIPESTATUS[0]}
   set -e
   [ "$rc" -eq 0 ] || { echo "image build failed (rc $rc); full log: $W/build.log" >&2; return "$rc"; }
+  prune_stale_layers
   local size
   size=$(podman image inspect "$IMAGE:$VERSION" --format '{{.Size}}')
   info "built $IMAGE:$VERSION in $((SECONDS - start)) s; image size $((size / 1000000)) MB"
