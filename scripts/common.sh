@@ -4,9 +4,11 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 info() { printf '    %s\n' "$*" >&2; }
 
-# Installs what a fresh Debian machine lacks: Python packages for the MCP client (Swift is preinstalled).
+# Installs what a fresh Debian machine lacks: Python packages for the MCP client and the deployment checks (Swift
+# is preinstalled).
 ensure_python_deps() {
-  if python3 -c 'import mcp, pytest, jwt, cryptography' 2>/dev/null; then info "python deps present"; return; fi
+  if python3 -c 'import mcp, pytest, jwt, cryptography, helm_python, kubernetes_validate, yaml' 2>/dev/null \
+     && command -v checkov >/dev/null && command -v hadolint >/dev/null; then info "python deps present"; return; fi
   step "Installing Python test/demo dependencies (official MCP SDK, pytest)"
   python3 -m pip install --quiet --disable-pip-version-check -r "$ROOT/requirements-test.txt"
 }

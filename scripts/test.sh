@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test against real services: starts the private PostgreSQL warehouse (scripts/pg.sh), then Swift
 # unit, integration (libpq against the real database) and in-process HTTP tests, then the end-to-end suite that drives the real
-# mcp-broker binary with the official Python MCP SDK over stdio and HTTP. Prints a final
-# "N passed, N failed" line and exits non-zero on any failure.
+# mcp-broker binary with the official Python MCP SDK over stdio and HTTP, then the deployment checks: the container
+# image built with podman from the Dockerfile (scripts/image.sh) and run --read-only against the same demo services,
+# and the Helm chart rendered, linted and scanned (Tests/deploy). Prints a final "N passed, N failed" line (every
+# suite counted) and exits non-zero on any failure.
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 ensure_python_deps
@@ -33,9 +35,30 @@ py_failed=$( { grep -oE '[0-9]+ (failed|errors?)' /tmp/mcp-broker-e2e.log || tru
 py_passed=${py_passed:-0}
 if [ "$py_rc" -ne 0 ] && [ "$py_failed" -eq 0 ]; then py_failed=1; fi
 
-passed=$(( swift_total - swift_failed + py_passed ))
-failed=$(( swift_failed + py_failed ))
+step "Deployment: container image (podman, from the Dockerfile) and Helm chart (Tests/deploy)"
+deploy_start=$SECONDS
+set +e
+if ! command -v curl >/dev/null; then DEBIAN_FRONTEND=noninteractive apt-get install -y -q curl >/dev/null; fi
+# The image build prints its own progress; from empty storage it takes ~10 min on 2 cores (base images ~2 min, release compile ~8 min).
+"$ROOT/scripts/image.sh" 2>&1 | tee /tmp/mcp-broker-image.log
+image_rc=${PIPESTATUS[0]}
+image_seconds=$((SECONDS - deploy_start))
+# The container tests use the image just built (they do not start a second build when it failed).
+MCP_BROKER_BUILD_IMAGE=0 python3 -m pytest -q -p no:cacheprovider Tests/deploy 2>&1 | tee /tmp/mcp-broker-deploy.log
+deploy_rc=${PIPESTATUS[0]}
+set -e
+deploy_passed=$( { grep -oE '[0-9]+ passed' /tmp/mcp-broker-deploy.log || true; } | tail -1 | grep -oE '[0-9]+' || true)
+deploy_failed=$( { grep -oE '[0-9]+ (failed|errors?)' /tmp/mcp-broker-deploy.log || true; } | awk '{s+=$1} END {print s+0}')
+deploy_passed=${deploy_passed:-0}
+if [ "$deploy_rc" -ne 0 ] && [ "$deploy_failed" -eq 0 ]; then deploy_failed=1; fi
+# A failed image build is a failure of its own (the container tests then fail too, fast).
+if [ "$image_rc" -ne 0 ]; then deploy_failed=$((deploy_failed + 1)); else deploy_passed=$((deploy_passed + 1)); fi
+info "deployment checks: image build ${image_seconds} s, total $((SECONDS - deploy_start)) s"
+
+passed=$(( swift_total - swift_failed + py_passed + deploy_passed ))
+failed=$(( swift_failed + py_failed + deploy_failed ))
 echo
-echo "Swift: $(( swift_total - swift_failed )) passed, $swift_failed failed; end-to-end: $py_passed passed, $py_failed failed"
+echo "Swift: $(( swift_total - swift_failed )) passed, $swift_failed failed; end-to-end: $py_passed passed, $py_failed failed;" \
+  "deployment: $deploy_passed passed, $deploy_failed failed (image build counted as one)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -12,7 +12,7 @@ struct BrokerCommand: AsyncParsableCommand {
         commandName: "mcp-broker",
         abstract: "One MCP endpoint for an enterprise's systems (ERP, HR, warehouses, REST APIs).",
         version: MCPServer.version,
-        subcommands: [Serve.self, Validate.self, Tools.self, Call.self, Kinds.self, HashKey.self],
+        subcommands: [Serve.self, Validate.self, Tools.self, Call.self, Kinds.self, HashKey.self, Health.self],
         defaultSubcommand: Serve.self
     )
 }
