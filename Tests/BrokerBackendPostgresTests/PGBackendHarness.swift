@@ -7,7 +7,7 @@ import MCPCore
 @testable import BrokerBackendPostgres
 
 /// The plugin built from ``PostgresBackendTests/yaml(analystTimeoutMs:maxRows:acmePassword:)`` and the call
-/// helpers, for test classes other than `PostgresBackendTests` itself.
+/// helpers, shared by the warehouse test classes.
 struct PGBackendHarness {
     func backend(_ yaml: String = PostgresBackendTests.yaml()) throws -> any Backend {
         try Postgres.kind.make(BackendSetup(name: "wh", settings: try ConfigNode.parse(yaml: yaml, file: "pg-test.yaml"), logger: Logger(label: "pg-test")))

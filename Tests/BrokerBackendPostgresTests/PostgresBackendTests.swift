@@ -56,24 +56,15 @@ final class PostgresBackendTests: XCTestCase {
         """
     }
 
-    func backend(_ yaml: String = PostgresBackendTests.yaml()) throws -> any Backend {
-        try Postgres.kind.make(BackendSetup(name: "wh", settings: try ConfigNode.parse(yaml: yaml, file: "pg-test.yaml"), logger: Logger(label: "pg-test")))
-    }
-
-    func context(_ tenant: String = "acme", id: String = "ana") -> CallContext {
-        CallContext(principal: Principal(id: id, tenant: tenant), correlationID: "t", deadline: .now + .seconds(20), logger: Logger(label: "t"))
-    }
-
+    // The harness's helpers, under the names these tests have always used.
+    let harness = PGBackendHarness()
+    func backend(_ yaml: String = PostgresBackendTests.yaml()) throws -> any Backend { try harness.backend(yaml) }
+    func context(_ tenant: String = "acme", id: String = "ana") -> CallContext { harness.context(tenant, id: id) }
     func call(_ b: any Backend, _ tool: String, _ args: [String: JSONValue], _ ctx: CallContext? = nil) async throws -> JSONValue {
-        let out = try await b.callTool(tool, arguments: args, context: ctx ?? context())
-        return out.structured ?? .null
+        try await harness.call(b, tool, args, ctx)
     }
-
     func brokerError(_ b: any Backend, _ tool: String, _ args: [String: JSONValue], _ ctx: CallContext? = nil) async -> BrokerError? {
-        do {
-            _ = try await b.callTool(tool, arguments: args, context: ctx ?? context())
-            return nil
-        } catch { return error as? BrokerError }
+        await harness.brokerError(b, tool, args, ctx)
     }
 
     func testEveryParameterTypeAndIdentityBinding() async throws {

@@ -10,12 +10,7 @@ import XCTest
 /// the MCP server with an in-memory backend that counts its calls.
 final class GuardedCallTests: XCTestCase {
     func server(limits: ServerLimits = ServerLimits(), resilience: BackendResilience) throws -> (MCPServer, TestBackend) {
-        var settings = ServerSettings()
-        settings.policy = .allowAll
-        settings.limits = limits
-        let backend = TestBackend(name: "a")
-        let catalog = try Catalog(backends: [backend], separator: "__")
-        return (MCPServer(catalog: catalog, settings: settings, resilience: ["a": resilience], logger: Logger(label: "guard-test")), backend)
+        try makeGuardedServer(limits: limits, resilience: resilience, label: "guard-test")
     }
 
     func call(_ server: MCPServer, _ p: Principal, _ tool: String, _ args: JSONValue = [:]) async throws -> JSONValue {

@@ -13,12 +13,7 @@ final class HostileTenantCoreTests: XCTestCase {
     let acme = Principal(id: "u1", tenant: "acme"), globex = Principal(id: "u2", tenant: "globex")
 
     func server(limits: ServerLimits = ServerLimits(), resilience: BackendResilience) throws -> (MCPServer, TestBackend) {
-        var settings = ServerSettings()
-        settings.policy = .allowAll
-        settings.limits = limits
-        let backend = TestBackend(name: "a")
-        let catalog = try Catalog(backends: [backend], separator: "__")
-        return (MCPServer(catalog: catalog, settings: settings, resilience: ["a": resilience], logger: Logger(label: "hostile-test")), backend)
+        try makeGuardedServer(limits: limits, resilience: resilience, label: "hostile-test")
     }
 
     static func dispatch(_ server: MCPServer, _ p: Principal, _ method: String, _ params: [String: JSONValue]) async -> Result<JSONValue, RPCError> {

@@ -107,3 +107,13 @@ func makeServer(backends: [any Backend], pageSize: Int = 100, timeoutMs: Int = 3
     settings.defaultTimeoutMilliseconds = timeoutMs
     return MCPServer(catalog: try Catalog(backends: backends, separator: "__"), settings: settings, logger: Logger(label: "test"))
 }
+
+/// An MCP server that allows everything, over one ``TestBackend`` named `a` with the given protections.
+func makeGuardedServer(limits: ServerLimits = ServerLimits(), resilience: BackendResilience, label: String) throws -> (MCPServer, TestBackend) {
+    var settings = ServerSettings()
+    settings.policy = .allowAll
+    settings.limits = limits
+    let backend = TestBackend(name: "a")
+    let catalog = try Catalog(backends: [backend], separator: "__")
+    return (MCPServer(catalog: catalog, settings: settings, resilience: ["a": resilience], logger: Logger(label: label)), backend)
+}
