@@ -36,7 +36,7 @@ struct Health: AsyncParsableCommand {
         guard path.hasPrefix("/"), !path.contains(where: { $0 == "\r" || $0 == "\n" || $0 == " " }) else {
             throw ValidationError("--path must be an absolute path without spaces")
         }
-        guard timeoutMs > 0 else { throw ValidationError("--timeout-ms must be positive") }
+        guard (1...600_000).contains(timeoutMs) else { throw ValidationError("--timeout-ms must be between 1 and 600000") }
     }
 
     func run() async throws {
