@@ -63,3 +63,14 @@ start_crm() {
   # shellcheck disable=SC1091
   source "$ROOT/.run/crm/credentials.env"
 }
+
+# Prints "PASSED FAILED" from a pytest log and its exit code: a non-zero exit with no failure counted (a crash, a
+# collection error) counts as one failure.
+pytest_counts() {
+  local log=$1 rc=$2 passed failed
+  # (grep finds nothing on a clean run: `|| true` keeps pipefail + set -e from ending the script there.)
+  passed=$( { grep -oE '[0-9]+ passed' "$log" || true; } | tail -1 | grep -oE '[0-9]+' || true)
+  failed=$( { grep -oE '[0-9]+ (failed|errors?)' "$log" || true; } | awk '{s+=$1} END {print s+0}')
+  if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+  echo "${passed:-0} $failed"
+}

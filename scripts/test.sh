@@ -29,11 +29,7 @@ set +e
 MCP_BROKER_BIN="$ROOT/.build/debug/mcp-broker" python3 -m pytest -q -p no:cacheprovider Tests/e2e 2>&1 | tee /tmp/mcp-broker-e2e.log
 py_rc=${PIPESTATUS[0]}
 set -e
-# (grep finds nothing on a clean run: `|| true` keeps pipefail + set -e from ending the script there.)
-py_passed=$( { grep -oE '[0-9]+ passed' /tmp/mcp-broker-e2e.log || true; } | tail -1 | grep -oE '[0-9]+' || true)
-py_failed=$( { grep -oE '[0-9]+ (failed|errors?)' /tmp/mcp-broker-e2e.log || true; } | awk '{s+=$1} END {print s+0}')
-py_passed=${py_passed:-0}
-if [ "$py_rc" -ne 0 ] && [ "$py_failed" -eq 0 ]; then py_failed=1; fi
+read -r py_passed py_failed < <(pytest_counts /tmp/mcp-broker-e2e.log "$py_rc")
 
 step "Deployment: container image (podman, from the Dockerfile) and Helm chart (Tests/deploy)"
 deploy_start=$SECONDS
@@ -47,10 +43,7 @@ image_seconds=$((SECONDS - deploy_start))
 MCP_BROKER_BUILD_IMAGE=0 python3 -m pytest -q -p no:cacheprovider Tests/deploy 2>&1 | tee /tmp/mcp-broker-deploy.log
 deploy_rc=${PIPESTATUS[0]}
 set -e
-deploy_passed=$( { grep -oE '[0-9]+ passed' /tmp/mcp-broker-deploy.log || true; } | tail -1 | grep -oE '[0-9]+' || true)
-deploy_failed=$( { grep -oE '[0-9]+ (failed|errors?)' /tmp/mcp-broker-deploy.log || true; } | awk '{s+=$1} END {print s+0}')
-deploy_passed=${deploy_passed:-0}
-if [ "$deploy_rc" -ne 0 ] && [ "$deploy_failed" -eq 0 ]; then deploy_failed=1; fi
+read -r deploy_passed deploy_failed < <(pytest_counts /tmp/mcp-broker-deploy.log "$deploy_rc")
 # A failed image build is a failure of its own (the container tests then fail too, fast).
 if [ "$image_rc" -ne 0 ]; then deploy_failed=$((deploy_failed + 1)); else deploy_passed=$((deploy_passed + 1)); fi
 info "deployment checks: image build ${image_seconds} s, total $((SECONDS - deploy_start)) s"

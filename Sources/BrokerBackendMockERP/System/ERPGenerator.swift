@@ -102,7 +102,7 @@ enum ERPGenerator {
             // Dates rise with the order number, as they do with a real number range.
             let day = first + Int32(i * historyDays / max(count, 1))
             let u = rng.double(0...1)
-            let supplier = min(Int(u * u * Double(supplierCount)), supplierCount - 1)
+            let supplier = min(Int(u * u * Double(supplierCount)), supplierCount - 1)  // trap-ok: u in 0...1, so at most supplierCount
             let status = orderStatus(age: Int(ERPCatalog.businessDay - day), rng: &rng)
             let lineCount = rng.int(1...5)
             let start = p.lines.count
@@ -111,7 +111,7 @@ enum ERPGenerator {
                 let m = rng.int(0...(materialCount - 1))
                 let family = ERPVocabulary.materialFamilies[families[m]]
                 let quantity = Int32(rng.int(family.qty))
-                let price = max(1, Int64((Double(p.materials[m].priceCents) * rng.double(0.92...1.08)).rounded()))
+                let price = max(1, Int64((Double(p.materials[m].priceCents) * rng.double(0.92...1.08)).rounded()))  // trap-ok: catalogue prices are small and the factor is fixed
                 let received: Int32
                 switch status {
                 case .closed: received = quantity
@@ -159,7 +159,7 @@ enum ERPGenerator {
                 if status == .blocked {
                     reason = rng.chance(0.6) ? .price : .quantity
                     // A price variance is an invoice above the agreed price.
-                    if reason == .price { amount = Int64((Double(amount) * rng.double(1.02...1.08)).rounded()) }
+                    if reason == .price { amount = Int64((Double(amount) * rng.double(1.02...1.08)).rounded()) }  // trap-ok: generated amounts times a fixed factor
                 }
                 p.invoices.append(
                     ERPInvoice(

@@ -180,14 +180,14 @@ struct HRGenerator {
         }
         let hireDay = HRCalendar.referenceDay - Int32(daysAgo)
         let pay = Double(basePay) * location.payFactor * rng.double(0.9...1.1) * (partTime ? 0.6 : 1)
-        let basePayCents = Int64((pay / 100).rounded()) * 10_000
+        let basePayCents = Int64((pay / 100).rounded()) * 10_000  // trap-ok: catalogue pay times fixed factors
 
         // Year-to-date balances, in half days.
         let yearStart = HRCalendar.yearStartDay
         let daysThisYear = Int(HRCalendar.referenceDay - max(hireDay, yearStart)) + 1
-        let accrued = Int((Double(location.annualLeaveDays * 2) * Double(daysThisYear) / 365).rounded())
+        let accrued = Int((Double(location.annualLeaveDays * 2) * Double(daysThisYear) / 365).rounded())  // trap-ok: days of one year
         let carry = hireDay < yearStart ? rng.int(0...10) : 0
-        let taken = Int(Double(accrued + carry) * rng.double(0...0.9))
+        let taken = Int(Double(accrued + carry) * rng.double(0...0.9))  // trap-ok: below accrued + carry
         let sick = rng.chance(0.4) ? rng.int(1...6) * 2 : 0
         let unpaid = rng.chance(0.03) ? rng.int(1...5) * 2 : 0
 

@@ -73,11 +73,11 @@ public struct BackendResilience: Sendable {
     public var tenantMaxQueue: Int { Self.part(of: maxQueue, tenantShare, atLeast: 0) }
 
     private static func part(of whole: Int, _ share: Double, atLeast floor: Int) -> Int {
-        share >= 1 ? whole : min(whole, max(floor, Int((Double(whole) * share).rounded(.down))))
+        share >= 1 ? whole : min(whole, max(floor, Int((Double(whole) * share).rounded(.down))))  // trap-ok: shares are at most 1 (checked at load), whole is a config count
     }
 
     private static func scaled(_ rate: RateLimit, by share: Double) -> RateLimit {
-        RateLimit(ratePerSecond: rate.ratePerSecond * share, burst: max(1, Int((Double(rate.burst) * share).rounded())))
+        RateLimit(ratePerSecond: rate.ratePerSecond * share, burst: max(1, Int((Double(rate.burst) * share).rounded())))  // trap-ok: share ≤ 1 of an Int burst
     }
 }
 
