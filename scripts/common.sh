@@ -13,6 +13,22 @@ ensure_python_deps() {
   python3 -m pip install --quiet --disable-pip-version-check -r "$ROOT/requirements-test.txt"
 }
 
+# promtool (`promtool check rules` / `test rules` on deploy/prometheus in Tests/deploy) from Debian's `prometheus`
+# package, the binary only: installing the package would run its postinst, which starts a Prometheus server through
+# the package's init.d script (no systemd here). So the .deb is downloaded and /usr/bin/promtool extracted from it.
+ensure_promtool() {
+  if command -v promtool >/dev/null; then info "promtool present"; return; fi
+  step "Installing promtool from Debian's prometheus package (binary only: no server installed or started)"
+  local dir
+  dir="$(mktemp -d)"
+  if ! apt-cache policy prometheus 2>/dev/null | grep -q 'Candidate: [0-9]'; then apt-get update -qq; fi
+  (cd "$dir" && apt-get download -qq -o APT::Sandbox::User=root prometheus >/dev/null)
+  dpkg-deb -x "$dir"/prometheus_*.deb "$dir/root"
+  install -m 0755 "$dir/root/usr/bin/promtool" /usr/local/bin/promtool
+  rm -rf "$dir"
+  info "$(promtool --version 2>&1 | head -1)"
+}
+
 # Builds the broker (debug), printing SwiftPM's progress lines so a first build (minutes) shows it is moving.
 build_broker() {
   step "Building mcp-broker (the first build compiles Hummingbird and friends: a few minutes)"

@@ -3,11 +3,12 @@
 # unit, integration (libpq against the real database) and in-process HTTP tests, then the end-to-end suite that drives the real
 # mcp-broker binary with the official Python MCP SDK over stdio and HTTP, then the deployment checks: the container
 # image built with podman from the Dockerfile (scripts/image.sh) and run --read-only against the same demo services,
-# and the Helm chart rendered, linted and scanned (Tests/deploy). Prints a final "N passed, N failed" line (every
-# suite counted) and exits non-zero on any failure.
+# the Helm chart rendered, linted and scanned, and the Prometheus rules (promtool) and Grafana dashboard checked
+# (Tests/deploy). Prints a final "N passed, N failed" line (every suite counted) and exits non-zero on any failure.
 source "$(dirname "$0")/common.sh"
 cd "$ROOT"
 ensure_python_deps
+ensure_promtool
 start_warehouse
 build_broker --build-tests
 start_crm
