@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from deploy_support import BASE_VALUES, CHART, DOCKERFILE, KUBE_VERSION, ROOT, by_kind, objects, render
+from deploy_support import BASE_VALUES, CHART, DOCKERFILE, KUBE_VERSION, ROOT, by_kind, has_kubernetes_schema, objects, render
 
 # Everything optional switched on, images pinned by digest (what production should do): the file CI scans.
 FULL_VALUES: dict[str, Any] = yaml.safe_load((CHART / "ci" / "production-values.yaml").read_text())
@@ -78,8 +78,10 @@ def test_every_template_renders_and_matches_the_kubernetes_130_schemas(full_docs
     pvc_docs = objects(render(PVC_VALUES))
     kinds = {d["kind"] for d in full_docs + pvc_docs}
     assert kinds >= {"ConfigMap", "Deployment", "Service", "ServiceAccount", "PodDisruptionBudget", "HorizontalPodAutoscaler",
-                     "Ingress", "NetworkPolicy", "PersistentVolumeClaim", "Pod"}, kinds
-    for doc in full_docs + pvc_docs:
+                     "Ingress", "NetworkPolicy", "PersistentVolumeClaim", "Pod", "ServiceMonitor", "PrometheusRule"}, kinds
+    validated = [doc for doc in full_docs + pvc_docs if has_kubernetes_schema(doc)]
+    assert len(validated) == len(full_docs) + len(pvc_docs) - 2, "only the ServiceMonitor and PrometheusRule lack a schema"
+    for doc in validated:
         kubernetes_validate.validate(doc, KUBE_VERSION, strict=True)
 
 
@@ -173,11 +175,31 @@ def test_rendered_config_binds_all_interfaces_only_with_auth(default_docs: list[
     assert config["server"]["http"]["auth"], "the broker refuses a non-loopback bind without auth"
     assert config["server"]["audit"]["path"] == "/dev/stdout"
     assert "env:" not in cm["data"]["broker.yaml"], "secrets come from the mounted files"
-    # A config change rolls the pod.
-    annotations = deployment(default_docs)["spec"]["template"]["metadata"]["annotations"]
+
+
+def test_a_config_change_is_reloaded_in_place_not_rolled(default_docs: list[dict[str, Any]]) -> None:
+    """The broker reloads a changed ConfigMap (kubelet swaps the mounted directory's files): the pod template stays the
+    same, so `helm upgrade` with a new config keeps the pod and its MCP sessions. restartOnChange brings the roll back."""
+    template = deployment(default_docs)["spec"]["template"]
+    assert "checksum/config" not in template["metadata"].get("annotations", {})
+    (config_mount,) = [m for m in broker_container(default_docs)["volumeMounts"] if m["name"] == "config"]
+    assert "subPath" not in config_mount, "a subPath mount is never updated by kubelet: the reload would never see a change"
+    changed_docs = objects(render({"config": {"server": {"log_level": "debug"}}}))  # merged into the chart's defaults
+    assert deployment(changed_docs)["spec"]["template"] == template, "a config change must not change the pod template"
+    (cm,) = by_kind(changed_docs, "ConfigMap")
+    assert yaml.safe_load(cm["data"]["broker.yaml"])["server"]["log_level"] == "debug"
+
+    def rolled(config: dict[str, Any]) -> list[dict[str, Any]]:
+        return objects(render({"config": dict(config, restartOnChange=True)}))
+
+    annotations = deployment(rolled({}))["spec"]["template"]["metadata"]["annotations"]
     assert len(annotations["checksum/config"]) == 64
-    other = objects(render({"config": {"server": {"log_level": "debug"}}}))
-    assert deployment(other)["spec"]["template"]["metadata"]["annotations"]["checksum/config"] != annotations["checksum/config"]
+    other = deployment(rolled({"server": {"log_level": "debug"}}))
+    assert other["spec"]["template"]["metadata"]["annotations"]["checksum/config"] != annotations["checksum/config"]
+    # restartOnChange is the chart's setting: the broker's strict parser would refuse it in broker.yaml.
+    for docs in (default_docs, rolled({})):
+        (cm,) = by_kind(docs, "ConfigMap")
+        assert "restartOnChange" not in cm["data"]["broker.yaml"]
 
 
 # --- Secrets and audit -----------------------------------------------------------------------------------------

@@ -93,16 +93,28 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if and (eq .Values.audit.mode "persistentVolume") .Values.autoscaling.enabled }}
 {{- fail "audit.mode=persistentVolume uses one ReadWriteOnce claim: it cannot be combined with autoscaling." }}
 {{- end }}
+{{- if and (not .Values.metrics.enabled) (or .Values.metrics.serviceMonitor.enabled .Values.metrics.prometheusRule.enabled) }}
+{{- fail "metrics.serviceMonitor / metrics.prometheusRule need metrics.enabled: without it the broker serves no /metrics, so nothing would be scraped and no alert could fire." }}
+{{- end }}
+{{- if eq (int .Values.metrics.port) (int .Values.containerPort) }}
+{{- fail "metrics.port must differ from containerPort: /metrics has a listener of its own, off the MCP port." }}
+{{- end }}
 {{- end }}
 
-{{/* The broker configuration: values.config with what the chart owns (bind address, port, audit, watermark). */}}
+{{/* The broker configuration: values.config with what the chart owns (bind addresses, ports, metrics, audit,
+watermark), without the chart's own setting restartOnChange (the broker's parser refuses unknown keys). */}}
 {{- define "mcp-broker.config" -}}
-{{- $config := deepCopy .Values.config }}
+{{- $config := omit (deepCopy .Values.config) "restartOnChange" }}
 {{- $server := get $config "server" | default dict }}
 {{- $http := get $server "http" | default dict }}
 {{- $_ := set $http "host" "0.0.0.0" }}
 {{- $_ := set $http "port" (int .Values.containerPort) }}
 {{- $_ := set $server "http" $http }}
+{{- if .Values.metrics.enabled }}
+{{- $_ := set $server "metrics" (dict "host" "0.0.0.0" "port" (int .Values.metrics.port) "path" .Values.metrics.path) }}
+{{- else }}
+{{- $_ := unset $server "metrics" }}
+{{- end }}
 {{- $audit := get $server "audit" | default dict }}
 {{- if eq .Values.audit.mode "persistentVolume" }}
 {{- $_ := set $audit "path" "/var/log/mcp-broker/audit.jsonl" }}
