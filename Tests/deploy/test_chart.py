@@ -1,7 +1,8 @@
 """The Helm chart, rendered with the real Helm library, linted, schema-validated, scanned, and asserted on.
 
 - helm lint --strict: helm-python-sdk (Helm v4's Go code as a C library; no helm binary: Debian has no `helm`).
-- Kubernetes 1.30 schemas: kubernetes-validate (offline, strict: unknown fields fail).
+- Kubernetes 1.30 schemas: kubernetes-validate (offline, strict: unknown fields fail); prometheus-operator's
+  ServiceMonitor and PrometheusRule have no schema there and are checked in test_observability.py.
 - checkov (Kubernetes on the rendered manifests, Dockerfile) and hadolint: no failures; the only suppressions are
   inline (the helm test Pod's probes, hadolint DL3008) and justified in README "Deploying".
 - Pod Security Standards "restricted", probes, secret mounts, PDB, the single-replica rule.
