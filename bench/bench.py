@@ -100,7 +100,7 @@ def wait_port(port: int, timeout: float = 20) -> None:
     sys.exit(f"nothing listens on 127.0.0.1:{port}")
 
 
-def broker_config(tool_count: int | None = None) -> str:
+def broker_config(tool_count: int | None = None, metrics: bool = True) -> str:
     auth_dir = WORK / "auth"
     key, digest = os.environ["BENCH_KEY"], os.environ["BENCH_KEY_HASH"]
     if tool_count is not None:
@@ -154,6 +154,8 @@ def broker_config(tool_count: int | None = None) -> str:
           from_date: {{ type: date, required: true }}
           to_date: {{ type: date, required: true }}
 """
+    # The measured brokers export metrics (as in production); the twin without the section measures their cost.
+    metrics_section = "  metrics: { host: 127.0.0.1, port: 0, path: /metrics }\n" if metrics else ""
     grant = '{ tools: ["*"] }' if tool_count is not None else '{ tools: ["*"], deny_tools: [hr__get_compensation] }'
     return f"""
 server:
@@ -174,7 +176,7 @@ server:
         claims: {{ principal: sub, tenant: tenant, roles: roles }}
   limits:
     max_in_flight: 4096
-backends:
+{metrics_section}backends:
 {backends}
 policy:
   roles:
@@ -331,6 +333,8 @@ def main() -> int:
         jwt = identities.mint(str(WORK / "auth"), "bench-user", "acme", ["bench"], audience="http://127.0.0.1/mcp", ttl=3600, scope=None)
         main_broker = Broker("bench", broker_config())
         session = main_broker.open_session(key_auth)
+        plain_broker = Broker("nometrics", broker_config(metrics=False))
+        plain_session = plain_broker.open_session(key_auth)
         list_broker = Broker("list1000", broker_config(tool_count=1000))
         list_session = list_broker.open_session(key_auth)
         status, _, body = list_broker.post({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, key_auth)
@@ -349,7 +353,10 @@ def main() -> int:
                 ("direct", lambda c: wrk(f"{backend}/account.json", "get.lua", c, a.seconds, {"BENCH_EXPECT": "acc-0001"})),
                 ("nginx_proxy", lambda c: wrk(f"{proxy}/account.json", "get.lua", c, a.seconds, {"BENCH_EXPECT": "acc-0001"})),
                 ("broker", lambda c: wrk(mcp, "mcp.lua", c, a.seconds, {"BENCH_BODY": str(call_body("api__get_account", {})), "BENCH_SESSION": session,
-                                                                       "BENCH_AUTH": key_auth, "BENCH_EXPECT": "acc-0001"}))]),
+                                                                       "BENCH_AUTH": key_auth, "BENCH_EXPECT": "acc-0001"})),
+                ("broker_no_metrics", lambda c: wrk(f"http://127.0.0.1:{plain_broker.port}/mcp", "mcp.lua", c, a.seconds, {
+                    "BENCH_BODY": str(call_body("api__get_account", {})), "BENCH_SESSION": plain_session, "BENCH_AUTH": key_auth,
+                    "BENCH_EXPECT": "acc-0001"}))]),
             ("rest_100k", "REST tool call, ~100 KB document", [
                 ("direct", lambda c: wrk(f"{backend}/document.json", "get.lua", c, a.seconds, {"BENCH_EXPECT": "ord-00899"})),
                 ("nginx_proxy", lambda c: wrk(f"{proxy}/document.json", "get.lua", c, a.seconds, {"BENCH_EXPECT": "ord-00899"})),
@@ -376,30 +383,30 @@ def main() -> int:
                                                                        "BENCH_SESSION": session, "BENCH_AUTH": key_auth,
                                                                        "BENCH_EXPECT": "Unknown tool: hr__get_compensation", "BENCH_REJECT": '"result"'}))]),
         ]
-        brokers = {"bench": main_broker, "list1000": list_broker}
+        brokers = {"bench": main_broker, "list1000": list_broker, "nometrics": plain_broker}
         if a.only:
             workloads = [w for w in workloads if w[0] in a.only.split(",")]
         for wid, title, targets in workloads:
             step(f"{title}")
             for conns in conns_list:
-                for target, run in targets:
-                    for rnd in range(a.rounds):
-                        b = list_broker if wid == "tools_list_1000" else main_broker
-                        cpu0 = b.cpu_seconds() if target == "broker" else None
-                        r = run(conns)
-                        row = {"workload": wid, "title": title, "target": target, "connections": conns, "round": rnd + 1, **r}
-                        if cpu0 is not None:
-                            row["broker_cpu_ms_per_call"] = (b.cpu_seconds() - cpu0) * 1000 / max(1, r["requests"])
-                            row["broker_rss_mb"] = b.rss_mb()
-                            # RSS = private memory + touched pages of the shared code (binary, Swift runtime,
-                            # Foundation, ICU); the private part is what load and leaks move.
-                            row["broker_anon_mb"] = b.rss_mb("RssAnon")
-                        rows.append(row)
-                        info(f"{conns:>3} conns  {target:<12} round {rnd + 1}: {r['rps']:>9.0f} req/s  p50 {r['p50_us'] / 1000:6.2f} ms  "
-                             + (f"p99 {r['p99_us'] / 1000:6.2f} ms  " if r.get("p99_us") else "")
-                             + f"failures {r['failures']}"
-                             + (f"  cpu {row['broker_cpu_ms_per_call']:.3f} ms/call  rss {row['broker_rss_mb']:.1f} MB"
-                                f" (anon {row['broker_anon_mb']:.1f})" if cpu0 is not None else ""))
+                # Rounds interleave the targets, so a slow spell of the machine does not land on one target alone.
+                for rnd, (target, run) in ((r, t) for r in range(a.rounds) for t in targets):
+                    b = list_broker if wid == "tools_list_1000" else plain_broker if target == "broker_no_metrics" else main_broker
+                    cpu0 = b.cpu_seconds() if target.startswith("broker") else None
+                    r = run(conns)
+                    row = {"workload": wid, "title": title, "target": target, "connections": conns, "round": rnd + 1, **r}
+                    if cpu0 is not None:
+                        row["broker_cpu_ms_per_call"] = (b.cpu_seconds() - cpu0) * 1000 / max(1, r["requests"])
+                        row["broker_rss_mb"] = b.rss_mb()
+                        # RSS = private memory + touched pages of the shared code (binary, Swift runtime,
+                        # Foundation, ICU); the private part is what load and leaks move.
+                        row["broker_anon_mb"] = b.rss_mb("RssAnon")
+                    rows.append(row)
+                    info(f"{conns:>3} conns  {target:<12} round {rnd + 1}: {r['rps']:>9.0f} req/s  p50 {r['p50_us'] / 1000:6.2f} ms  "
+                         + (f"p99 {r['p99_us'] / 1000:6.2f} ms  " if r.get("p99_us") else "")
+                         + f"failures {r['failures']}"
+                         + (f"  cpu {row['broker_cpu_ms_per_call']:.3f} ms/call  rss {row['broker_rss_mb']:.1f} MB"
+                            f" (anon {row['broker_anon_mb']:.1f})" if cpu0 is not None else ""))
         peak = {name: b.rss_mb("VmHWM") for name, b in brokers.items()}
         if a.profile:
             step(f"Profiles (perf, cpu-clock sampling of the broker at {a.profile_connections} connections)")
@@ -444,6 +451,16 @@ def best(rows: list[dict], wid: str, target: str, conns: int) -> dict | None:
     return cell[len(cell) // 2] if cell else None
 
 
+def metrics_cost(rows: list[dict]) -> list[tuple[int, float]]:
+    """Throughput change of the small REST call with metrics on, per connection count (median rounds)."""
+    out = []
+    for conns in dict.fromkeys(r["connections"] for r in rows):
+        on, off = best(rows, "rest_small", "broker", conns), best(rows, "rest_small", "broker_no_metrics", conns)
+        if on and off:
+            out.append((conns, on["rps"] / off["rps"] - 1))
+    return out
+
+
 def report(rows: list[dict], cold: float, peak: dict, a) -> None:
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
     lines = [f"# mcp-broker benchmark", "",
@@ -459,17 +476,21 @@ def report(rows: list[dict], cold: float, peak: dict, a) -> None:
     for wid in dict.fromkeys(r["workload"] for r in rows):
         for conns in dict.fromkeys(r["connections"] for r in rows):
             direct, proxy = best(rows, wid, "direct", conns), best(rows, wid, "nginx_proxy", conns)
-            for target in ["direct", "nginx_proxy", "broker"]:
+            for target in ["direct", "nginx_proxy", "broker", "broker_no_metrics"]:
                 r = best(rows, wid, target, conns)
                 if not r:
                     continue
                 rd = f"{r['rps'] / direct['rps']:.2f}" if direct and target != "direct" else ""
-                rp = f"{r['rps'] / proxy['rps']:.2f}" if proxy and target == "broker" else ""
+                rp = f"{r['rps'] / proxy['rps']:.2f}" if proxy and target.startswith("broker") else ""
                 p99 = f"{r['p99_us'] / 1000:.2f}" if r.get("p99_us") else "–"
                 cpu_ms = f"{r['broker_cpu_ms_per_call']:.3f}" if "broker_cpu_ms_per_call" in r else ""
                 rss = f"{r['broker_rss_mb']:.1f}" if "broker_rss_mb" in r else ""
                 anon = f"{r['broker_anon_mb']:.1f}" if "broker_anon_mb" in r else ""
                 lines.append(f"| {r['title']} | {conns} | {target} | {r['rps']:.0f} | {r['p50_us'] / 1000:.2f} | {p99} | {rd} | {rp} | {cpu_ms} | {rss} | {anon} | {sum(x['failures'] for x in rows if x['workload'] == wid and x['target'] == target and x['connections'] == conns)} |")
+    cost = metrics_cost(rows)
+    if cost:
+        lines += ["", "Metrics cost (small REST call, broker with `server.metrics` vs the same config without it, same run): "
+                  + ", ".join(f"{c} connections {v:+.1%} req/s" for c, v in cost) + " (target: no worse than -5 %)."]
     text = "\n".join(lines) + "\n"
     (RESULTS / "latest.md").write_text(text)
     with open(RESULTS / "latest.jsonl", "w") as f:
