@@ -3,6 +3,7 @@
 import BrokerCore
 import Foundation
 import MCPCore
+import Synchronization
 import XCTest
 
 /// The `tools/call` pipeline: the stages run in order, a refusal in an early stage keeps the backend (and every
@@ -96,7 +97,8 @@ final class CallPipelineTests: XCTestCase {
         let (server, backend, _) = try makeMetricsServer(metrics: .disabled)
         let client = MetricsClient(server, Principal(id: "u", tenant: "acme"))
         await client.initialize()
-        XCTAssertEqual(await client.call("a__echo", ["text": "hi"]), "ok")
+        let code = await client.call("a__echo", ["text": "hi"])
+        XCTAssertEqual(code, "ok")
         XCTAssertFalse(server.metrics.isEnabled)
         XCTAssertEqual(backend.calls.withLock { $0 }, 1)
     }

@@ -3,6 +3,7 @@
 import BrokerCore
 import Foundation
 import MCPCore
+import Synchronization
 import XCTest
 
 /// What the broker records, read back from a fresh Prometheus registry per test, and that every label value comes
@@ -71,7 +72,8 @@ final class MetricsRecordingTests: XCTestCase {
         s = fixture.scrape()
         XCTAssertEqual(s[#"mcp_broker_breaker_state{backend="a"}"#], 2)
         XCTAssertEqual(s[#"mcp_broker_breaker_transitions_total{backend="a",to="open"}"#], 1)
-        XCTAssertEqual(await client.call("a__fail"), "backend_unavailable")
+        let paused = await client.call("a__fail")
+        XCTAssertEqual(paused, "backend_unavailable")
         XCTAssertEqual(fixture.value(#"mcp_broker_tool_calls_total{backend="a",tool="a__fail",tenant="acme",outcome="backend_unavailable"}"#), 1)
     }
 

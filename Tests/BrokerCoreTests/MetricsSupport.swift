@@ -39,7 +39,9 @@ func makeMetricsServer(
     metrics: BrokerMetrics, policyYAML: String = "policy:\n  roles:\n    \"*\": { tools: [\"a__*\"] }\n", limits: ServerLimits = ServerLimits(),
     resilience: BackendResilience = BackendResilience(), tenants: [String] = ["acme"], auditPath: String? = nil
 ) throws -> (MCPServer, TestBackend, AuditLog?) {
-    let yaml = "server:\n  tenants: [\(tenants.joined(separator: ", "))]\n  stdio: { principal: { id: local, tenant: \(tenants[0]) } }\n" + policyYAML
+    let yaml =
+        "server:\n  tenants: [\(tenants.joined(separator: ", "))]\n  stdio: { principal: { id: local, tenant: \(tenants[0]) } }\n"
+        + "  http: { principal: { id: dev, tenant: \(tenants[0]) } }\n" + policyYAML
     var settings = try BrokerConfiguration.parse(yaml: yaml).server
     settings.limits = limits
     let backend = TestBackend(name: "a")
@@ -69,7 +71,7 @@ struct MetricsClient {
     /// The decoded response of one request.
     @discardableResult
     func request(_ method: String, _ params: JSONValue? = nil) async -> JSONValue {
-        let message = RPCMessage.request(RPCRequest(id: .int(ids.next()), method: method, params: params?.objectValue))
+        let message = RPCMessage.request(RPCRequest(id: .int(Int64(ids.next())), method: method, params: params?.objectValue))
         guard let bytes = await server.process(message, session: session, principal: principal, notify: nil) else { return .null }
         return (try? JSONParser.parse(bytes)) ?? .null
     }
