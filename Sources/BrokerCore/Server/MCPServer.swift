@@ -91,13 +91,17 @@ public final class MCPServer: Sendable {
         session.touch()
         session.begin(request.id)
         let task = Task { () -> [UInt8]? in
-            let begun = ContinuousClock.now
-            self.metrics.requestStarted()
+            let metrics = self.metrics
+            // Without metrics the request path reads no clock and takes no session lock for them.
+            let begun: ContinuousClock.Instant? = metrics.isEnabled ? .now : nil
+            metrics.requestStarted()
             let (reply, tool, errorType) = await self.respond(request, session: session, principal: principal, notify: notify)
-            self.metrics.requestEnded()
-            self.metrics.recordOperation(
-                method: request.method, tool: tool, errorType: errorType, version: session.protocolVersion ?? "", transport: session.transport,
-                duration: ContinuousClock.now - begun)
+            metrics.requestEnded()
+            if let begun {
+                metrics.recordOperation(
+                    method: request.method, tool: tool, errorType: errorType, version: session.protocolVersion ?? "", transport: session.transport,
+                    duration: ContinuousClock.now - begun)
+            }
             if session.end(request.id) { return nil }
             return reply()
         }
