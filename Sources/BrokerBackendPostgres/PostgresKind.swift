@@ -9,6 +9,6 @@ public enum Postgres {
         name: "postgres", summary: "PostgreSQL warehouse through libpq: named queries, gated analyst SQL, schema discovery"
     ) { setup in
         let configuration = try PostgresConfiguration(setup.settings)
-        return PostgresBackend(name: setup.name, configuration: configuration, logger: setup.logger)
+        return PostgresBackend(name: setup.name, configuration: configuration, logger: setup.logger, metrics: setup.metrics)
     }
 }

@@ -16,9 +16,14 @@ final class FrontDoor: Sendable {
     private let inFlight = Atomic<Int>(0)
     private let principalLimiter: KeyedRateLimiter?
     private let memory: MemoryGauge?
+    /// Counts refusals by status and reason.
+    private let metrics: BrokerMetrics
+    private let tenants: TenantLabels
 
-    init(limits: ServerLimits) {
+    init(limits: ServerLimits, metrics: BrokerMetrics = .disabled, tenants: TenantLabels = TenantLabels([])) {
         self.limits = limits
+        self.metrics = metrics
+        self.tenants = tenants
         self.principalLimiter = limits.httpRate.map { KeyedRateLimiter(limit: $0) }
         self.memory = limits.memoryWatermarkMB.map { MemoryGauge(watermarkBytes: $0 << 20) }
     }
@@ -27,11 +32,13 @@ final class FrontDoor: Sendable {
     /// Pair a `nil` answer with ``leave()``.
     func enter() -> Response? {
         if let memory, memory.isOverWatermark {
+            metrics.recordHTTPRefusal(status: 503, reason: "memory_watermark")
             return Self.refusal(.serviceUnavailable, retryAfter: 1, "the broker is over its memory watermark; retry shortly")
         }
         let now = inFlight.wrappingAdd(1, ordering: .relaxed).newValue
         if now > limits.maxInFlight {
             inFlight.wrappingSubtract(1, ordering: .relaxed)
+            metrics.recordHTTPRefusal(status: 503, reason: "max_in_flight")
             return Self.refusal(.serviceUnavailable, retryAfter: 1, "the broker is at its limit of \(limits.maxInFlight) requests in flight; retry shortly")
         }
         return nil
@@ -45,6 +52,8 @@ final class FrontDoor: Sendable {
     /// 429 when the principal sends requests faster than `server.limits.http_rate`.
     func admit(_ principal: Principal) -> Response? {
         guard let principalLimiter, case .limited(let wait) = principalLimiter.acquire(principal.bindingKey) else { return nil }
+        metrics.recordHTTPRefusal(status: 429, reason: "http_rate")
+        metrics.recordRateLimited(.principal, tenant: tenants(principal.tenant))
         let seconds = max(1, Int(wait.seconds.rounded(.up)))
         return Self.refusal(.tooManyRequests, retryAfter: seconds, "too many requests; retry after \(seconds) s")
     }

@@ -29,8 +29,11 @@ public enum HTTPTransport {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> [any Service] {
         let settings = broker.server.settings.http
+        let metrics = broker.server.metrics
         let sessions = SessionTable(
-            maxSessions: settings.maxSessions, maxPerOwner: settings.maxSessionsPerPrincipal, idleTimeout: .seconds(settings.sessionIdleTimeoutSeconds))
+            maxSessions: settings.maxSessions, maxPerOwner: settings.maxSessionsPerPrincipal, idleTimeout: .seconds(settings.sessionIdleTimeoutSeconds),
+            metrics: metrics)
+        metrics.watchSessions(.tcp) { [weak sessions] in sessions?.count }
         let auth = authenticator ?? FixedPrincipalAuthenticator(settings.principal)
         let app = makeApplication(broker: broker, sessions: sessions, authenticator: auth, logger: logger, onServerRunning: onServerRunning)
         return [app, StreamCloser(sessions: sessions)]
@@ -76,13 +79,20 @@ public enum HTTPTransport {
     }
 
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully (in-flight calls finish within their deadlines).
+    /// - Parameter metrics: the Prometheus listener (`server.metrics`), run as one more service of the same group.
     public static func serve(
-        broker: Broker, authenticator: (any Authenticator)?, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void
+        broker: Broker, authenticator: (any Authenticator)?, metrics: (exporter: MetricsExporter, settings: MetricsSettings)? = nil,
+        logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void,
+        onMetricsRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
-        let group = ServiceGroup(
-            configuration: .init(
-                services: makeServices(broker: broker, authenticator: authenticator, logger: logger, onServerRunning: onServerRunning),
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services = makeServices(broker: broker, authenticator: authenticator, logger: logger, onServerRunning: onServerRunning)
+        if let metrics {
+            // First in the list, so it is shut down last and the final numbers of a draining broker can still be scraped.
+            services.insert(
+                MetricsListener.makeApplication(exporter: metrics.exporter, settings: metrics.settings, logger: logger, onServerRunning: onMetricsRunning),
+                at: 0)
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 

@@ -30,7 +30,7 @@ struct MCPEndpoint: Sendable {
         self.sessions = sessions
         self.origins = OriginPolicy(settings.allowedOrigins)
         self.auth = AuthGate(authenticator: authenticator, settings: settings, logger: logger)
-        self.frontDoor = FrontDoor(limits: server.settings.limits)
+        self.frontDoor = FrontDoor(limits: server.settings.limits, metrics: server.metrics, tenants: TenantLabels(settings: server.settings))
         self.logger = logger
     }
 

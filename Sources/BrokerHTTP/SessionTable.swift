@@ -51,12 +51,18 @@ final class SessionTable: Sendable {
     let maxSessions: Int
     let maxPerOwner: Int
     let idleTimeout: Duration
+    /// Records each ended session's duration.
+    let metrics: BrokerMetrics
 
-    init(maxSessions: Int, maxPerOwner: Int = 64, idleTimeout: Duration) {
+    init(maxSessions: Int, maxPerOwner: Int = 64, idleTimeout: Duration, metrics: BrokerMetrics = .disabled) {
         self.maxSessions = maxSessions
         self.maxPerOwner = max(1, min(maxPerOwner, maxSessions))
         self.idleTimeout = idleTimeout
+        self.metrics = metrics
     }
+
+    /// Live sessions.
+    var count: Int { table.withLock { $0.entries.count } }
 
     /// How many sessions `owner` holds.
     func count(owner: String) -> Int { table.withLock { $0.byOwner[owner]?.count ?? 0 } }
@@ -85,7 +91,7 @@ final class SessionTable: Sendable {
             if let id = session.id { t.insert(id, Entry(session: session, stream: nil)) }
             return removed
         }
-        if let evicted { Self.close(evicted) }
+        if let evicted { close(evicted) }
         return session
     }
 
@@ -96,7 +102,7 @@ final class SessionTable: Sendable {
     @discardableResult
     func remove(_ id: String) -> Bool {
         guard let entry = table.withLock({ $0.remove(id) }) else { return false }
-        Self.close(entry)
+        close(entry)
         return true
     }
 
@@ -143,7 +149,7 @@ final class SessionTable: Sendable {
             let old = t.entries.filter { now - $0.value.session.lastUsed > idleTimeout }.map(\.key)
             return old.compactMap { t.remove($0) }
         }
-        for entry in expired { Self.close(entry) }
+        for entry in expired { close(entry) }
         return expired.count
     }
 
@@ -153,10 +159,11 @@ final class SessionTable: Sendable {
             defer { t = Table() }
             return Array(t.entries.values)
         }
-        for entry in all { Self.close(entry) }
+        for entry in all { close(entry) }
     }
 
-    private static func close(_ entry: Entry) {
+    private func close(_ entry: Entry) {
+        metrics.sessionEnded(entry.session)
         entry.session.cancelAll()
         entry.stream?.finish()
     }

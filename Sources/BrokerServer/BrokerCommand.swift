@@ -23,14 +23,20 @@ struct ConfigOptions: ParsableArguments {
     var config: String = ProcessInfo.processInfo.environment["MCP_BROKER_CONFIG"] ?? "config/broker.yaml"
 
     /// Loads configuration and builds the broker, printing ops-readable errors to stderr.
-    func loadBroker(logLevel: Logger.Level? = nil, adjust: (inout ServerSettings) -> Void = { _ in }) throws -> (Broker, BrokerConfiguration) {
+    /// - Parameter metrics: what the broker records through, given the final settings (default: nothing recorded).
+    func loadBroker(
+        logLevel: Logger.Level? = nil, metrics: (ServerSettings) -> BrokerMetrics = { _ in .disabled }, adjust: (inout ServerSettings) -> Void = { _ in }
+    ) throws -> (Broker, BrokerConfiguration) {
         do {
             var configuration = try BrokerConfiguration.load(path: config)
             adjust(&configuration.server)
             try configuration.server.http.checkExposure()
             BrokerLogging.bootstrap(level: logLevel ?? configuration.server.logLevel)
             let logger = Logger(label: "mcp-broker")
-            let broker = try Broker(configuration: configuration, registry: BuiltinBackends.registry, logger: logger)
+            if let m = configuration.server.metrics, m.port != 0, m.port == configuration.server.http.port {
+                throw ConfigError(file: config, path: "server.metrics.port", reason: "\(m.port) is also the HTTP port; the metrics listener needs a port of its own")
+            }
+            let broker = try Broker(configuration: configuration, registry: BuiltinBackends.registry, metrics: metrics(configuration.server), logger: logger)
             return (broker, configuration)
         } catch let error as ConfigError {
             FileHandle.standardError.write(Data("configuration error: \(error.description)\n".utf8))

@@ -36,8 +36,11 @@ public struct StdioTransport: Sendable {
         signal(SIGPIPE, SIG_IGN)
         let reader = LineReader(fd: input, maxLineBytes: Self.maxLineBytes)
         let writer = LineWriter(fd: output)
-        let session = Session(id: nil, ownerID: principal.bindingKey)
+        let session = Session(id: nil, ownerID: principal.bindingKey, transport: .pipe)
         let server = self.server, principal = self.principal
+        // One session for the process's lifetime: open until the input closes.
+        server.metrics.watchSessions(.pipe) { [weak session] in session.map { _ in 1 } }
+        defer { server.metrics.sessionEnded(session) }
         logger.info("stdio transport ready", metadata: ["principal": .string(principal.description)])
         await withDiscardingTaskGroup { group in
             for await event in reader.lines {

@@ -26,7 +26,7 @@ final class PostgresBackend: Backend {
     let relations = CuratedRelations()
     let logger: Logger
 
-    init(name: String, configuration: PostgresConfiguration, logger: Logger) {
+    init(name: String, configuration: PostgresConfiguration, logger: Logger, metrics: BackendMetrics = .disabled) {
         self.name = name
         self.configuration = configuration
         self.logger = logger
@@ -35,9 +35,21 @@ final class PostgresBackend: Backend {
             let settings = PGConnectionSettings(
                 host: configuration.host, port: configuration.port, database: configuration.database, user: credentials.user,
                 password: credentials.password, sslMode: configuration.sslMode, connectTimeout: configuration.connectTimeout)
-            pools[tenant] = PGPool(name: "\(name)/\(tenant)", settings: settings, configuration: configuration.pool, logger: logger)
+            pools[tenant] = PGPool(name: "\(name)/\(tenant)", settings: settings, configuration: configuration.pool, logger: logger, metrics: metrics)
         }
         self.pools = pools
+        // The backend's pools (one per tenant role) as one set of levels, read at scrape time while they exist.
+        let watched = pools.values.map { WeakPool($0) }
+        metrics.watchPools {
+            let live = watched.compactMap(\.pool)
+            guard !live.isEmpty else { return nil }
+            return live.reduce(into: PoolLevels()) { levels, pool in
+                let s = pool.statistics()
+                levels.idle += s.idle
+                levels.inUse += s.leased
+                levels.waiting += s.waiting
+            }
+        }
         self.gate = SQLGate(
             allowedFunctions: SQLGate.defaultFunctions.union(configuration.analyst.extraFunctions), maxBytes: configuration.analyst.maxSQLBytes)
         var byName: [String: NamedQuery] = [:]

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import BrokerCore
 import Logging
 import Synchronization
 
@@ -30,6 +31,7 @@ extension PGPool {
             }
             Self.deliver(deliveries)
             if blameDatabase {
+                metrics.connectFailed()
                 logger.warning("connect failed; pool backing off", metadata: ["error": "\(error)"])
                 logger.debug("connect failure detail", metadata: ["detail": "\(error.serverMessage ?? "")"])
             }

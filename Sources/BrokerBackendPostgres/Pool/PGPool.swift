@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import BrokerCore
 import Logging
 import Synchronization
 
@@ -42,10 +43,13 @@ final class PGPool: Sendable {
     let logger: Logger
     /// The lock around all mutable pool state; never held across an `await` or libpq call.
     let state: Mutex<Locked>
+    /// Counts connect failures that start a backoff.
+    let metrics: BackendMetrics
 
     /// Creates an empty pool; connections open on demand (or via ``warmUp(deadline:)``).
-    init(name: String, settings: PGConnectionSettings, configuration: PGPoolConfiguration, logger: Logger) {
+    init(name: String, settings: PGConnectionSettings, configuration: PGPoolConfiguration, logger: Logger, metrics: BackendMetrics = .disabled) {
         self.name = name
+        self.metrics = metrics
         self.settings = settings
         self.configuration = configuration
         var logger = logger
@@ -194,4 +198,10 @@ final class PGPool: Sendable {
     ) {
         for (continuation, outcome) in deliveries { continuation.resume(returning: outcome) }
     }
+}
+
+/// A pool held weakly, so the metrics reader does not keep a replaced backend's pools alive.
+struct WeakPool: Sendable {
+    weak var pool: PGPool?
+    init(_ pool: PGPool) { self.pool = pool }
 }

@@ -254,12 +254,14 @@ final class CurlTransfer: @unchecked Sendable {
         var status = 0
         var version = 0
         var micros: curl_off_t = 0
+        var connects = 0
+        _ = ccurl_easy_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &connects)
         _ = ccurl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
         _ = ccurl_easy_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
         _ = ccurl_easy_getinfo_off_t(easy, CURLINFO_TOTAL_TIME_T, &micros)
         return .success(CurlResponse(
             status: status, headers: responseHeaders, body: body, httpVersion: CurlTransfer.versionNumber(version),
-            totalTime: .microseconds(Int64(micros))))
+            totalTime: .microseconds(Int64(micros)), newConnection: connects > 0))
     }
 
     private static func versionNumber(_ curlVersion: Int) -> Int {

@@ -57,6 +57,8 @@ struct CurlResponse: Sendable {
     var httpVersion: Int
     /// Wall time of the exchange as measured by libcurl.
     var totalTime: Duration
+    /// Whether libcurl opened a connection for it (`CURLINFO_NUM_CONNECTS` > 0) rather than reusing one.
+    var newConnection = false
 
     /// The first value of the header `name` (case-insensitive), if present.
     func header(_ name: String) -> String? {

@@ -63,6 +63,7 @@ extension RESTBackend {
                 context.logger.notice("REST call failed", metadata: ["attempts": "\(attempt)", "error": .string(e.description)])
                 throw map(e)
             case .success(let response):
+                metrics.restRequest(newConnection: response.newConnection)
                 if response.status == 401, case .oauth2 = auth, !tokenRefreshed {
                     credentials.invalidate(tokenKey(auth, tenant: context.principal.tenant))
                     tokenRefreshed = true

@@ -18,9 +18,12 @@ final class RESTBackend: Backend, CredentialScopeReporting {
     let credentials: CredentialProvider
     let addressGuard: AddressGuard
     let logger: Logger
+    /// Counts requests by connection reuse.
+    let metrics: BackendMetrics
 
-    init(name: String, configuration: RESTConfiguration, logger: Logger) {
+    init(name: String, configuration: RESTConfiguration, logger: Logger, metrics: BackendMetrics = .disabled) {
         self.name = name
+        self.metrics = metrics
         self.configuration = configuration
         self.logger = logger
         var ops: [String: RESTOperation] = [:]

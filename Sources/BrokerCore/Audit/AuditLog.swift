@@ -83,6 +83,7 @@ public final class AuditLog: Sendable {
     private let failedWrites = Atomic<Int>(0)
     private let lastWriteFailed = Atomic<Bool>(false)
     private let keyFailures = Atomic<Int>(0)
+    private let metrics: BrokerMetrics
 
     /// The digest written when the configured `hash_key` cannot be read.
     public static let digestUnavailable = "hmac-unavailable"
@@ -95,7 +96,7 @@ public final class AuditLog: Sendable {
     /// Opens (or creates, mode 0600) the file for appending.
     /// - Throws: ``ConfigError`` when the file cannot be opened, or a configured `hash_key` cannot be read: a broker
     ///   that cannot audit must not serve.
-    public init(settings: AuditSettings, logger: Logger? = nil) throws(ConfigError) {
+    public init(settings: AuditSettings, logger: Logger? = nil, metrics: BrokerMetrics = .disabled) throws(ConfigError) {
         if let key = settings.hashKey {
             do { _ = try key.resolve() } catch {
                 throw ConfigError(file: "configuration", path: "server.audit.hash_key", reason: "the key cannot be read (\(key)); set it, or remove hash_key")
@@ -110,6 +111,7 @@ public final class AuditLog: Sendable {
         self.fd = fd
         self.hashKey = settings.hashKey
         self.logger = logger
+        self.metrics = metrics
     }
 
     deinit { close(fd) }
@@ -140,6 +142,7 @@ public final class AuditLog: Sendable {
             return
         }
         lastWriteFailed.store(true, ordering: .relaxed)
+        metrics.recordAuditWriteFailure()
         let count = failedWrites.add(1, ordering: .relaxed).newValue
         if count == 1 || count % 100 == 0 {
             logger?.error("audit line not written", metadata: ["errno": .stringConvertible(failure), "failed_writes": .stringConvertible(count)])

@@ -10,11 +10,14 @@ public struct BackendSetup {
     public let settings: ConfigNode
     /// A logger with `backend` metadata.
     public let logger: Logger
+    /// Where the instance reports pool levels, connect failures and connection reuse.
+    public let metrics: BackendMetrics
 
-    public init(name: String, settings: ConfigNode, logger: Logger) {
+    public init(name: String, settings: ConfigNode, logger: Logger, metrics: BackendMetrics = .disabled) {
         self.name = name
         self.settings = settings
         self.logger = logger
+        self.metrics = metrics
     }
 }
 

@@ -74,6 +74,11 @@ public struct ServerSettings: Sendable {
     /// `server.tenants`: the only tenants served; `nil` derives them from the rest of the configuration
     /// (see ``BrokerConfiguration/declaredTenants``).
     public var tenants: [String]?
+    /// The tenants served, explicit or derived (``BrokerConfiguration/declaredTenants``); filled in once every file is
+    /// merged. The only tenant values a metric label takes (see ``TenantLabels``).
+    public var servedTenants: Set<String> = []
+    /// `server.metrics`: the Prometheus listener; `nil` means no listener and no metrics recorded.
+    public var metrics: MetricsSettings?
 
     public init() {}
 }
@@ -83,6 +88,8 @@ public struct BrokerConfiguration {
     public var server = ServerSettings()
     /// Backend sections in file order: (instance name, kind, settings).
     public var backends: [(name: String, kind: String, settings: ConfigNode)] = []
+    /// The files read, in order (the configuration hash covers their bytes).
+    public var files: [String] = []
 
     public init() {}
 
@@ -111,6 +118,7 @@ public struct BrokerConfiguration {
             try config.merge(root)
         }
         config.finishTenancy()
+        config.files = files
         return config
     }
 
@@ -195,6 +203,7 @@ public struct BrokerConfiguration {
             out.http = http
         }
         if let l = try s.section("limits") { out.limits = try readLimits(l) }
+        if let m = try s.section("metrics") { out.metrics = try readMetrics(m, httpPort: out.http.port) }
         if let a = try s.section("audit") {
             guard let path = try a.optionalPath("path") else { throw a.error("path", "is required (the append-only audit file)") }
             out.audit = AuditSettings(path: path, hashKey: try a.secret("hash_key", required: false))

@@ -75,6 +75,7 @@ extension BrokerConfiguration {
     mutating func finishTenancy() {
         let tenants = declaredTenants
         server.http.auth?.tenants = tenants
+        server.servedTenants = tenants
     }
 }
 

@@ -35,17 +35,26 @@ public final class SingleFlightCache<Value: Sendable>: Sendable {
     public func value(
         for key: String, now: ContinuousClock.Instant = .now, load: @Sendable () async throws -> Value
     ) async throws -> (value: Value, hit: Bool) {
+        let (result, source) = await lookup(for: key, now: now, load: load)
+        return (try result.get(), source == .hit)
+    }
+
+    /// Like ``value(for:now:load:)``, but says how the lookup was answered (for metrics) even when it failed: `hit`
+    /// from the cache, `miss` when this caller loaded, `joined` when it waited for another caller's load.
+    public func lookup(
+        for key: String, now: ContinuousClock.Instant = .now, load: @Sendable () async throws -> Value
+    ) async -> (result: Result<Value, any Error>, source: CacheLookupResult) {
         while true {
             switch state.withLock({ $0.begin(key: key, now: now) }) {
             case .hit(let value):
-                return (value, true)
+                return (.success(value), .hit)
             case .lead(let flight):
-                return (try await lead(flight, now: now, load: load), false)
+                do { return (.success(try await lead(flight, now: now, load: load)), .miss) } catch { return (.failure(error), .miss) }
             case .join(let flight):
                 switch await join(flight) {
-                case .value(let value): return (value, false)
-                case .failure(let error): throw error
-                case .cancelled: throw CancellationError()
+                case .value(let value): return (.success(value), .joined)
+                case .failure(let error): return (.failure(error), .joined)
+                case .cancelled: return (.failure(CancellationError()), .joined)
                 case .retry: continue
                 }
             }

@@ -14,8 +14,10 @@ final class BackendGuard: Sendable {
     let bulkhead: Bulkhead
     let breaker: CircuitBreaker
     let cache: SingleFlightCache<ToolOutput>?
+    /// Counts this guard's refusals and breaker transitions (its levels are read at scrape time).
+    let metrics: BrokerMetrics
 
-    init(name: String, settings: BackendResilience, logger: Logger) {
+    init(name: String, settings: BackendResilience, metrics: BrokerMetrics = .disabled, logger: Logger) {
         self.name = name
         self.settings = settings
         self.limiter = settings.effectiveRate.map { KeyedRateLimiter(limit: $0, maxKeys: 1) }
@@ -23,9 +25,11 @@ final class BackendGuard: Sendable {
         self.bulkhead = Bulkhead(
             maxConcurrent: settings.maxConcurrent, maxQueue: settings.maxQueue, maxPerTenant: settings.tenantMaxConcurrent,
             maxQueuePerTenant: settings.tenantMaxQueue, name: "The \(name) system")
+        self.metrics = metrics
         self.breaker = CircuitBreaker(policy: settings.breaker) { from, to in
-            // State changes are rare and matter to operators: always logged.
+            // State changes are rare and matter to operators: always logged and counted.
             logger.warning("circuit breaker \(from) -> \(to)", metadata: ["backend": .string(name), "breaker": .string(to)])
+            metrics.recordBreakerTransition(backend: name, to: to)
         }
         self.cache = settings.cache.map { SingleFlightCache<ToolOutput>(ttl: $0.ttl, maxEntries: $0.maxEntries) }
     }
@@ -38,15 +42,20 @@ final class BackendGuard: Sendable {
 
     /// Runs `work` under the backend's rate share, bulkhead and breaker, in that order: each refusal is cheap and
     /// happens before the backend is touched.
-    func run<Output: Sendable>(_ tool: String, context: CallContext, work: @escaping @Sendable () async throws -> Output) async throws -> Output {
+    /// - Parameter tenantLabel: the caller's tenant as a metric label (``TenantLabels``), for counted refusals.
+    func run<Output: Sendable>(
+        _ tool: String, context: CallContext, tenantLabel: String = MetricLabels.other, work: @escaping @Sendable () async throws -> Output
+    ) async throws -> Output {
         let tenant = context.principal.tenant
         // The tenant's part first: a tenant over it is refused without using up the shared rate of the others.
         if let tenantLimiter, case .limited(let wait) = tenantLimiter.acquire(tenant) {
+            metrics.recordRateLimited(.backendShare, tenant: tenantLabel)
             throw BrokerError(
                 .rateLimited, "Your organisation is using the largest part of the \(name) system's capacity that one organisation may; try again shortly.",
                 retriable: true, backend: name, retryAfterSeconds: wait.seconds)
         }
         if let limiter, case .limited(let wait) = limiter.acquire(name) {
+            metrics.recordRateLimited(.backendShare, tenant: tenantLabel)
             throw BrokerError(
                 .rateLimited, "The \(name) system is at the share of its capacity this broker may use; try again shortly.",
                 retriable: true, backend: name, retryAfterSeconds: wait.seconds)
@@ -62,6 +71,7 @@ final class BackendGuard: Sendable {
         } catch {
             // The breaker admitted this call (perhaps as its probe): tell it the call never reached the backend.
             breaker.abandon()
+            if error.code != .cancelled { metrics.recordBulkheadRejected(backend: name) }
             throw error
         }
         defer { bulkhead.release(tenant: tenant) }

@@ -12,8 +12,9 @@ public struct Broker: Sendable {
     private let probe: ReadinessProbe
 
     /// Builds every configured backend through `registry`, then the catalogue.
+    /// - Parameter metrics: the process's metrics (backends, audit and server report to it); the default records nothing.
     /// - Throws: ``ConfigError`` naming the file, key path and reason for the first problem found.
-    public init(configuration: BrokerConfiguration, registry: BackendRegistry, logger: Logger) throws {
+    public init(configuration: BrokerConfiguration, registry: BackendRegistry, metrics: BrokerMetrics = .disabled, logger: Logger) throws {
         var backends: [any Backend] = []
         var resilience: [String: BackendResilience] = [:]
         for entry in configuration.backends {
@@ -25,15 +26,16 @@ public struct Broker: Sendable {
             entry.settings.markRead("kind")
             // Protection settings are the broker's, not the kind's: read here, before the kind checks its keys.
             resilience[entry.name] = try BrokerConfiguration.readResilience(entry.settings)
-            backends.append(try kind.make(BackendSetup(name: entry.name, settings: entry.settings, logger: log)))
+            let reporter = BackendMetrics(metrics: metrics, backend: entry.name)
+            backends.append(try kind.make(BackendSetup(name: entry.name, settings: entry.settings, logger: log, metrics: reporter)))
         }
         let file = configuration.backends.first?.settings.file ?? "configuration"
         let catalog = try Catalog(backends: backends, separator: configuration.server.toolSeparator, configFile: file)
         try configuration.server.policy.validate(against: catalog, file: file)
-        let audit = try configuration.server.audit.map { settings throws(ConfigError) in try AuditLog(settings: settings, logger: logger) }
+        let audit = try configuration.server.audit.map { settings throws(ConfigError) in try AuditLog(settings: settings, logger: logger, metrics: metrics) }
         if !configuration.server.policyConfigured { logger.warning("no policy section: every tool, resource and prompt is denied") }
         if audit == nil { logger.warning("no server.audit path: calls are not audited") }
-        server = MCPServer(catalog: catalog, settings: configuration.server, audit: audit, resilience: resilience, logger: logger)
+        server = MCPServer(catalog: catalog, settings: configuration.server, audit: audit, resilience: resilience, metrics: metrics, logger: logger)
         probe = ReadinessProbe(logger: logger)
     }
 

@@ -11,24 +11,26 @@ final class CallGuards: Sendable {
     let retryBudget: RetryBudget
     let backends: [BackendGuard]
 
-    init(limits: ServerLimits, backends: [(name: String, settings: BackendResilience)], logger: Logger) {
+    init(limits: ServerLimits, backends: [(name: String, settings: BackendResilience)], metrics: BrokerMetrics = .disabled, logger: Logger) {
         tenantLimiter = limits.tenantRate.map { KeyedRateLimiter(limit: $0) }
         tenantToolLimiter = limits.tenantToolRate.map { KeyedRateLimiter(limit: $0) }
         retryBudget = RetryBudget(ratio: limits.retryBudgetRatio)
-        self.backends = backends.map { BackendGuard(name: $0.name, settings: $0.settings, logger: logger) }
+        self.backends = backends.map { BackendGuard(name: $0.name, settings: $0.settings, metrics: metrics, logger: logger) }
     }
 
-    /// Refuses a call that exceeds its tenant's limits, with the wait the model should observe.
-    func checkTenantLimits(tool: String, principal: Principal) -> BrokerError? {
+    /// Refuses a call that exceeds its tenant's limits, with the wait the model should observe and the limit's scope.
+    func checkTenantLimits(tool: String, principal: Principal) -> (error: BrokerError, scope: RateLimitScope)? {
         if let tenantLimiter, case .limited(let wait) = tenantLimiter.acquire(principal.tenant) {
-            return BrokerError(
+            let error = BrokerError(
                 .rateLimited, "Your organisation is making calls faster than its limit allows; wait a moment and try again.",
                 retriable: true, retryAfterSeconds: wait.seconds)
+            return (error, .tenant)
         }
         if let tenantToolLimiter, case .limited(let wait) = tenantToolLimiter.acquire(principal.tenant + "\u{1F}" + tool) {
-            return BrokerError(
+            let error = BrokerError(
                 .rateLimited, "\(tool) is being called faster than your organisation's limit for it; wait a moment and try again.",
                 retriable: true, retryAfterSeconds: wait.seconds)
+            return (error, .tenantTool)
         }
         return nil
     }

@@ -80,17 +80,7 @@ final class VisibleListCache: Sendable {
 extension MCPServer {
     /// Audits a request refused before any context existed (unknown or hidden names).
     func auditRefusal(principal: Principal, method: String, target: String, rule: String, started: ContinuousClock.Instant, digest: String? = nil) {
-        let correlationID = CallContext.newCorrelationID()
-        logger.notice(
-            "request denied",
-            metadata: [
-                "correlation_id": .string(correlationID), "principal": .string(principal.id), "tenant": .string(principal.tenant),
-                "method": .string(method), "rule": .string(rule),
-            ])
-        audit?.record(
-            AuditRecord(
-                correlationID: correlationID, principal: principal, method: method, target: target, backend: nil, argumentsDigest: digest,
-                decision: "denied", rule: rule, outcome: "not_run", durationMilliseconds: Self.milliseconds(since: started)))
+        trail.refused(principal: principal, method: method, target: target, rule: rule, started: started, digest: digest)
     }
 
     /// Audits a request that policy allowed (its outcome may still be an error) or refused with a context.
@@ -98,10 +88,7 @@ extension MCPServer {
         _ context: CallContext, method: String, target: String, backend: String, digest: String?, rule: String, outcome: String,
         started: ContinuousClock.Instant, decision: String = "allowed"
     ) {
-        audit?.record(
-            AuditRecord(
-                correlationID: context.correlationID, principal: context.principal, method: method, target: target, backend: backend,
-                argumentsDigest: digest, decision: decision, rule: rule, outcome: outcome, durationMilliseconds: Self.milliseconds(since: started)))
+        trail.allowed(context, method: method, target: target, backend: backend, digest: digest, rule: rule, outcome: outcome, started: started, decision: decision)
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Double {
@@ -110,7 +97,7 @@ extension MCPServer {
 
     /// Asks the user to approve a tool marked `confirm: true`, through MCP elicitation.
     /// - Returns: `nil` when approved, or the error to answer with (declined, or no way to ask).
-    func confirm(_ tool: CatalogTool, arguments: [String: JSONValue], session: Session, send: OutboundSink?, context: CallContext) async -> BrokerError? {
+    static func confirm(_ tool: CatalogTool, arguments: [String: JSONValue], session: Session, send: OutboundSink?, context: CallContext) async -> BrokerError? {
         guard session.supportsElicitation, let send else {
             return BrokerError(
                 .forbidden,

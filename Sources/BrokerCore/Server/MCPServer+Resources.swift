@@ -46,11 +46,14 @@ extension MCPServer {
             // A read reaches the backend like a tool call does, so it passes the same protections: the tenant's rate
             // limits, then the backend's tenant and capacity shares, bulkhead and breaker (which also bounds it by the
             // deadline).
-            if let refusal = guards.checkTenantLimits(tool: "resources/read", principal: principal) { throw refusal }
+            if let (refusal, scope) = guards.checkTenantLimits(tool: "resources/read", principal: principal) {
+                metrics.recordRateLimited(scope, tenant: pipeline.tenants(principal.tenant))
+                throw refusal
+            }
             let read: @Sendable () async throws -> [ResourceContents] = { try await backend.readResource(uri: uri, context: context) }
             let contents =
                 if let guarded = guards.backend(named: name) {
-                    try await guarded.run("resources/read", context: context, work: read)
+                    try await guarded.run("resources/read", context: context, tenantLabel: pipeline.tenants(principal.tenant), work: read)
                 } else {
                     try await Deadline.run(until: context.deadline, read)
                 }

@@ -20,125 +20,23 @@ extension MCPServer {
         return true
     }
 
-    func callTool(_ request: RPCRequest, session: Session, principal: Principal, notify: OutboundSink?) async -> Result<MethodResult, RPCError> {
+    /// Parses a `tools/call` and runs it through this generation's ``CallPipeline``.
+    func callTool(_ request: RPCRequest, session: Session, principal: Principal, notify: OutboundSink?) async -> ToolCallReply {
         let params = request.params ?? [:]
-        guard let name = params["name"]?.stringValue else { return .failure(.invalidParams("tools/call needs a string 'name'")) }
+        guard let name = params["name"]?.stringValue else { return Self.invalidCall("tools/call needs a string 'name'") }
         let arguments: [String: JSONValue]
         switch params["arguments"] {
         case nil, .null?: arguments = [:]
         case .object(let o)?: arguments = o
-        default: return .failure(.invalidParams("'arguments' must be an object"))
+        default: return Self.invalidCall("'arguments' must be an object")
         }
-        let started = ContinuousClock.now
-        // A tool the principal may not see answers exactly like one that does not exist (the audit tells them apart).
-        guard let tool = catalog.tool(named: name) else {
-            auditRefusal(principal: principal, method: "tools/call", target: String(name.prefix(100)), rule: "unknown-tool", started: started)
-            return .failure(Self.unknownTool(name))
-        }
-        let visibility = settings.policy.visibility(of: name, for: principal)
-        guard case .allow = visibility else {
-            auditRefusal(
-                principal: principal, method: "tools/call", target: name, rule: visibility.rule, started: started,
-                digest: audit?.digest(.object(arguments)))
-            return .failure(Self.unknownTool(name))
-        }
-        let backend = catalog.backends[tool.backendIndex]
-        let correlationID = CallContext.newCorrelationID()
-        var log = logger
-        log[metadataKey: "backend"] = .string(backend.name)
-        log[metadataKey: "tool"] = .string(name)
-        let box = NotifierState()
-        let guarded = guards.backends[tool.backendIndex]
-        var timeout = Duration.milliseconds(settings.defaultTimeoutMilliseconds)
-        if let t = guarded.settings.timeout, t < timeout { timeout = t }
-        var context = CallContext(
-            principal: principal, correlationID: correlationID, deadline: .now + timeout, logger: log,
-            notifier: makeNotifier(request: request, session: session, notify: notify, state: box))
-        context.retryBudget = guards.retryBudget
-        defer { box.finish() }
-        var decision = "allowed", rule = visibility.rule, outcome = "ok"
-        defer {
-            if audit != nil {
-                auditAllowed(
-                    context, method: "tools/call", target: name, backend: backend.name, digest: audit?.digest(.object(arguments)), rule: rule,
-                    outcome: outcome, started: started, decision: decision)
-            }
-        }
+        return await pipeline.run(name: name, arguments: arguments, request: request, session: session, principal: principal, notify: notify)
+    }
 
-        let violations = tool.inputValidator.validate(.object(arguments))
-        if !violations.isEmpty {
-            let detail = violations.prefix(5).map(\.description).joined(separator: "; ")
-            context.logger.info("tool call refused", metadata: ["outcome": "invalid_arguments"])
-            outcome = BrokerError.Code.invalidArguments.rawValue
-            return .success(.value(Self.errorResult(.invalidArguments("Invalid arguments for \(name): \(detail)."), correlationID: correlationID)))
-        }
-        if case .deny(let denyingRule, let message)? = settings.policy.checkArguments(tool: name, principal: principal, arguments: arguments) {
-            (decision, rule, outcome) = ("denied", denyingRule, "not_run")
-            context.logger.notice("tool call denied by policy", metadata: ["rule": .string(denyingRule)])
-            return .success(.value(Self.errorResult(BrokerError(.forbidden, "Not allowed by policy \(denyingRule): \(message)"), correlationID: correlationID)))
-        }
-        if settings.policy.tools[name]?.confirm == true {
-            if let refusal = await confirm(tool, arguments: arguments, session: session, send: notify, context: context) {
-                (decision, rule, outcome) = refusal.code == .forbidden ? ("denied", "confirm-unsupported", "not_run") : ("allowed", rule, refusal.code.rawValue)
-                context.logger.notice("tool call not confirmed", metadata: ["outcome": .string(refusal.code.rawValue)])
-                return .success(.value(Self.errorResult(refusal, correlationID: correlationID)))
-            }
-            rule += "+confirmed"
-        }
-        if let refusal = guards.checkTenantLimits(tool: name, principal: principal) {
-            outcome = refusal.code.rawValue
-            context.logger.notice("tool call refused by rate limit", metadata: ["outcome": .string(outcome)])
-            return .success(.value(Self.errorResult(refusal, correlationID: correlationID)))
-        }
-        guards.retryBudget.callStarted()
-        defer { guards.retryBudget.callEnded() }
-        do {
-            let call: @Sendable () async throws -> ToolOutput = { [context] in
-                try await guarded.run(name, context: context) {
-                    try await backend.callTool(tool.definition.name, arguments: arguments, context: context)
-                }
-            }
-            let output: ToolOutput
-            if let cache = guarded.cache,
-                let key = guards.cacheKey(
-                    backend: tool.backendIndex, tool: tool.definition.name, arguments: arguments, principal: principal,
-                    visibilityClass: settings.policy.visibilityClass(of: principal))
-            {
-                let (value, hit) = try await cache.value(for: key, load: call)
-                context.logger.info(hit ? "cache hit" : "cache miss", metadata: ["cache": .string(hit ? "hit" : "miss")])
-                output = value
-            } else {
-                output = try await call()
-            }
-            if tool.definition.outputSchema != nil, !output.hasObjectResult {
-                outcome = BrokerError.Code.internal.rawValue
-                context.logger.error("backend returned no structured result for a tool with an output schema")
-                return .success(.value(Self.errorResult(BrokerError(.internal, "The tool produced an invalid result."), correlationID: correlationID)))
-            }
-            var content: [ContentBlock] = [.text(output.textForModel)]
-            content.append(contentsOf: output.extraContent)
-            context.logger.info("tool call", metadata: ["outcome": "ok", "duration_ms": "\(Self.ms(since: started))"])
-            if let encoded = output.encodedStructured {
-                return .success(.toolResult(content: content, structured: encoded))
-            }
-            return .success(.value(CallToolResult(content: content, structuredContent: output.structured).json))
-        } catch let error as BrokerError {
-            outcome = error.code.rawValue
-            context.logger.notice(
-                "tool call failed", metadata: ["outcome": .string(error.code.rawValue), "duration_ms": "\(Self.ms(since: started))"])
-            // Native backend detail can be verbose or sensitive: debug level only, never to the client.
-            if let detail = error.detail { context.logger.debug("tool call failure detail", metadata: ["detail": .string(detail)]) }
-            return .success(.value(Self.errorResult(error, correlationID: correlationID)))
-        } catch is CancellationError {
-            outcome = BrokerError.Code.cancelled.rawValue
-            return .success(.value(Self.errorResult(.cancelled, correlationID: correlationID)))
-        } catch {
-            // A non-BrokerError is a bug in a backend: log it, tell the client only the correlation id.
-            outcome = BrokerError.Code.internal.rawValue
-            context.logger.error("tool call crashed", metadata: ["error_type": .string(String(describing: type(of: error))), "duration_ms": "\(Self.ms(since: started))"])
-            return .success(
-                .value(Self.errorResult(BrokerError(.internal, "The broker hit an internal error while running \(name)."), correlationID: correlationID)))
-        }
+    /// A `tools/call` whose params are malformed: no tool was named, so none is counted.
+    static func invalidCall(_ message: String) -> ToolCallReply {
+        let error = RPCError.invalidParams(message)
+        return ToolCallReply(result: .failure(error), toolLabel: MetricLabels.unknownTool, errorType: MetricLabels.rpcCode(error))
     }
 
     /// The one answer for a name nobody may call: unknown and hidden tools must be indistinguishable.
@@ -169,7 +67,7 @@ extension MCPServer {
         return .object(o)
     }
 
-    func makeNotifier(request: RPCRequest, session: Session, notify: OutboundSink?, state: NotifierState) -> ClientNotifier {
+    static func makeNotifier(request: RPCRequest, session: Session, notify: OutboundSink?, state: NotifierState) -> ClientNotifier {
         guard let notify else { return .none }
         var progress: (@Sendable (Double, Double?, String?) async -> Void)?
         if let token = request.progressToken {

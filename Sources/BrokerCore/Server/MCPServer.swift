@@ -24,20 +24,35 @@ public final class MCPServer: Sendable {
     let visible: VisibleListCache
     /// Rate limits, bulkheads, breakers, retry budget and caches around tool calls.
     let guards: CallGuards
+    /// The `tools/call` stages, composed once for this configuration generation.
+    let pipeline: CallPipeline
+    /// Where requests, tool calls and sessions are counted (process-wide; ``BrokerMetrics/disabled`` when off).
+    public let metrics: BrokerMetrics
+    /// Audit lines for resource and prompt requests (tool calls are audited by the pipeline).
+    let trail: AuditTrail
     /// Version reported in `serverInfo`.
     public static let version = "0.1.0"
 
-    /// - Parameter resilience: per-backend protection settings by backend name (defaults for any not given).
+    /// - Parameters:
+    ///   - resilience: per-backend protection settings by backend name (defaults for any not given).
+    ///   - metrics: the process's metrics; the default records nothing.
     public init(
-        catalog: Catalog, settings: ServerSettings, audit: AuditLog? = nil, resilience: [String: BackendResilience] = [:], logger: Logger
+        catalog: Catalog, settings: ServerSettings, audit: AuditLog? = nil, resilience: [String: BackendResilience] = [:],
+        metrics: BrokerMetrics = .disabled, logger: Logger
     ) {
         self.catalog = catalog
         self.settings = settings
         self.audit = audit
         self.logger = logger
+        self.metrics = metrics
+        self.trail = AuditTrail(audit: audit, logger: logger)
         self.visible = VisibleListCache(catalog: catalog, policy: settings.policy)
-        self.guards = CallGuards(
-            limits: settings.limits, backends: catalog.backends.map { ($0.name, resilience[$0.name] ?? BackendResilience()) }, logger: logger)
+        let guards = CallGuards(
+            limits: settings.limits, backends: catalog.backends.map { ($0.name, resilience[$0.name] ?? BackendResilience()) }, metrics: metrics,
+            logger: logger)
+        self.guards = guards
+        self.pipeline = CallPipeline(catalog: catalog, settings: settings, guards: guards, audit: audit, metrics: metrics, logger: logger)
+        for guarded in guards.backends { metrics.watch(guarded) }
     }
 
     /// Each backend's circuit breaker state (`closed`, `open`, `half_open`), for readiness.
@@ -76,34 +91,58 @@ public final class MCPServer: Sendable {
         session.touch()
         session.begin(request.id)
         let task = Task { () -> [UInt8]? in
-            // tools/list is served from encoded pages: clients list on every connection, and 1,000 tools are 0.5 MB.
-            if request.method == "tools/list", session.isInitialized {
-                let page = self.visible.encodedToolsPage(request.params ?? [:], principal: principal, pageSize: self.settings.pageSize)
-                if session.end(request.id) { return nil }
-                switch page {
-                case .success(let bytes): return RPCEncoding.result(id: request.id, encoded: bytes)
-                case .failure(let error): return RPCEncoding.error(id: request.id, error)
-                }
+            let metrics = self.metrics
+            // Without metrics the request path reads no clock and takes no session lock for them.
+            let begun: ContinuousClock.Instant? = metrics.isEnabled ? .now : nil
+            metrics.requestStarted()
+            let (reply, tool, errorType) = await self.respond(request, session: session, principal: principal, notify: notify)
+            metrics.requestEnded()
+            if let begun {
+                metrics.recordOperation(
+                    method: request.method, tool: tool, errorType: errorType, version: session.protocolVersion ?? "", transport: session.transport,
+                    duration: ContinuousClock.now - begun)
             }
-            // tools/call may relay a backend document already encoded; everything else is a value to encode.
-            let reply: Result<MethodResult, RPCError> =
-                if request.method == "tools/call", session.isInitialized {
-                    await self.callTool(request, session: session, principal: principal, notify: notify)
-                } else {
-                    await self.dispatch(request, session: session, principal: principal, notify: notify).map(MethodResult.value)
-                }
             if session.end(request.id) { return nil }
-            switch reply {
-            case .success(.value(let result)): return RPCEncoding.result(id: request.id, result)
-            case .success(.toolResult(let content, let structured)):
-                return RPCEncoding.result(id: request.id, capacity: structured.bytes.count + 512) { out in
-                    CallToolResult.encode(content: content, structuredContent: structured, into: &out)
-                }
-            case .failure(let error): return RPCEncoding.error(id: request.id, error)
-            }
+            return reply()
         }
         session.attach(request.id) { task.cancel() }
         return task
+    }
+
+    /// Runs one request: the encoder of its response (run only if the request was not cancelled meanwhile), with
+    /// its operation metric's tool and error labels.
+    func respond(
+        _ request: RPCRequest, session: Session, principal: Principal, notify: OutboundSink?
+    ) async -> (reply: () -> [UInt8], tool: String, errorType: String) {
+        // tools/list is served from encoded pages: clients list on every connection, and 1,000 tools are 0.5 MB.
+        if request.method == "tools/list", session.isInitialized {
+            switch visible.encodedToolsPage(request.params ?? [:], principal: principal, pageSize: settings.pageSize) {
+            case .success(let bytes): return ({ RPCEncoding.result(id: request.id, encoded: bytes) }, "", "")
+            case .failure(let error): return ({ RPCEncoding.error(id: request.id, error) }, "", MetricLabels.rpcCode(error))
+            }
+        }
+        // tools/call may relay a backend document already encoded; everything else is a value to encode.
+        let reply: Result<MethodResult, RPCError>
+        var tool = "", errorType = ""
+        if request.method == "tools/call", session.isInitialized {
+            let call = await callTool(request, session: session, principal: principal, notify: notify)
+            (reply, tool, errorType) = (call.result, call.toolLabel, call.errorType)
+        } else {
+            reply = await dispatch(request, session: session, principal: principal, notify: notify).map(MethodResult.value)
+            if case .failure(let error) = reply { errorType = MetricLabels.rpcCode(error) }
+            if request.method == "tools/call" { tool = MetricLabels.unknownTool }
+        }
+        switch reply {
+        case .success(.value(let result)): return ({ RPCEncoding.result(id: request.id, result) }, tool, errorType)
+        case .success(.toolResult(let content, let structured)):
+            let encode = {
+                RPCEncoding.result(id: request.id, capacity: structured.bytes.count + 512) { out in
+                    CallToolResult.encode(content: content, structuredContent: structured, into: &out)
+                }
+            }
+            return (encode, tool, errorType)
+        case .failure(let error): return ({ RPCEncoding.error(id: request.id, error) }, tool, errorType)
+        }
     }
 
     /// A method's result: a value still to encode, or a tool result around an encoded backend document, written
@@ -145,7 +184,7 @@ public final class MCPServer: Sendable {
         }
         switch request.method {
         case "tools/list": return listTools(params, principal: principal)
-        case "tools/call": return await callTool(request, session: session, principal: principal, notify: notify).map(\.value)
+        case "tools/call": return await callTool(request, session: session, principal: principal, notify: notify).result.map(\.value)
         case "resources/list": return listResources(params, principal: principal)
         case "resources/templates/list": return listResourceTemplates(params, principal: principal)
         case "resources/read": return await readResource(params, principal: principal)

@@ -13,6 +13,10 @@ public final class Session: Sendable {
     public let id: String?
     /// Principal id that created the session; requests from anyone else are refused by the transport.
     public let ownerID: String
+    /// `pipe` (stdio) or `tcp` (HTTP), for metrics.
+    public let transport: NetworkTransport
+    /// When the session was opened (`mcp_server_session_duration_seconds`).
+    public let opened = ContinuousClock.now
 
     struct State {
         var protocolVersion: String?
@@ -30,9 +34,11 @@ public final class Session: Sendable {
 
     let state = Mutex(State())
 
-    public init(id: String?, ownerID: String) {
+    /// - Parameter transport: defaults to `pipe` for a session without id (stdio) and `tcp` for one with.
+    public init(id: String?, ownerID: String, transport: NetworkTransport? = nil) {
         self.id = id
         self.ownerID = ownerID
+        self.transport = transport ?? (id == nil ? .pipe : .tcp)
     }
 
     /// The revision agreed in `initialize`, if it happened.
