@@ -11,11 +11,13 @@ final class CallGuards: Sendable {
     let retryBudget: RetryBudget
     let backends: [BackendGuard]
 
-    init(limits: ServerLimits, backends: [(name: String, settings: BackendResilience)], logger: Logger) {
+    /// - Parameter adopting: guards of a previous generation, by backend name, to keep instead of building new ones
+    ///   (a reload with that backend's section unchanged keeps its breaker state, bulkhead and cache).
+    init(limits: ServerLimits, backends: [(name: String, settings: BackendResilience)], logger: Logger, adopting: [String: BackendGuard] = [:]) {
         tenantLimiter = limits.tenantRate.map { KeyedRateLimiter(limit: $0) }
         tenantToolLimiter = limits.tenantToolRate.map { KeyedRateLimiter(limit: $0) }
         retryBudget = RetryBudget(ratio: limits.retryBudgetRatio)
-        self.backends = backends.map { BackendGuard(name: $0.name, settings: $0.settings, logger: logger) }
+        self.backends = backends.map { adopting[$0.name] ?? BackendGuard(name: $0.name, settings: $0.settings, logger: logger) }
     }
 
     /// Refuses a call that exceeds its tenant's limits, with the wait the model should observe.

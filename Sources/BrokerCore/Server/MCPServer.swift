@@ -27,9 +27,13 @@ public final class MCPServer: Sendable {
     /// Version reported in `serverInfo`.
     public static let version = "0.1.0"
 
-    /// - Parameter resilience: per-backend protection settings by backend name (defaults for any not given).
+    /// - Parameters:
+    ///   - resilience: per-backend protection settings by backend name (defaults for any not given).
+    ///   - previous: on a reload, the server whose backend guards (breaker, bulkhead, cache, rate share) the
+    ///     unchanged backends keep.
     public init(
-        catalog: Catalog, settings: ServerSettings, audit: AuditLog? = nil, resilience: [String: BackendResilience] = [:], logger: Logger
+        catalog: Catalog, settings: ServerSettings, audit: AuditLog? = nil, resilience: [String: BackendResilience] = [:], logger: Logger,
+        previous: GuardAdoption? = nil
     ) {
         self.catalog = catalog
         self.settings = settings
@@ -37,14 +41,18 @@ public final class MCPServer: Sendable {
         self.logger = logger
         self.visible = VisibleListCache(catalog: catalog, policy: settings.policy)
         self.guards = CallGuards(
-            limits: settings.limits, backends: catalog.backends.map { ($0.name, resilience[$0.name] ?? BackendResilience()) }, logger: logger)
+            limits: settings.limits, backends: catalog.backends.map { ($0.name, resilience[$0.name] ?? BackendResilience()) }, logger: logger,
+            adopting: previous?.guards ?? [:])
     }
 
     /// Each backend's circuit breaker state (`closed`, `open`, `half_open`), for readiness.
     public var breakerStates: [String: String] { guards.breakerStates }
 
-    /// Capabilities we serve. `listChanged`/`subscribe` are absent: the catalogue is fixed for the process lifetime.
-    static let capabilities: JSONValue = ["tools": [:], "resources": [:], "prompts": [:], "logging": [:]]
+    /// Capabilities we serve. `listChanged`: a hot reload can change the lists, and each session whose visible
+    /// list changed is told (see ``ListChangeHub``). `subscribe` is absent: resources are not watched.
+    static let capabilities: JSONValue = [
+        "tools": ["listChanged": true], "resources": ["listChanged": true], "prompts": ["listChanged": true], "logging": [:],
+    ]
 
     /// Processes one inbound message.
     /// - Parameters:
