@@ -25,9 +25,8 @@ struct ConfigOptions: ParsableArguments {
     /// Loads configuration and builds the broker, printing ops-readable errors to stderr.
     func loadBroker(logLevel: Logger.Level? = nil, adjust: (inout ServerSettings) -> Void = { _ in }) throws -> (Broker, BrokerConfiguration) {
         do {
-            var configuration = try BrokerConfiguration.load(path: config)
-            adjust(&configuration.server)
-            try configuration.server.http.checkExposure()
+            // The same checks a hot reload runs (Reloader.build): validate and reload cannot disagree.
+            let configuration = try BrokerConfiguration.loadChecked(path: config, adjust: adjust)
             BrokerLogging.bootstrap(level: logLevel ?? configuration.server.logLevel)
             let logger = Logger(label: "mcp-broker")
             let broker = try Broker(configuration: configuration, registry: BuiltinBackends.registry, logger: logger)

@@ -27,35 +27,65 @@ struct Serve: AsyncParsableCommand {
     var portFile: String?
 
     func run() async throws {
-        let (broker, configuration) = try options.loadBroker { settings in
+        let port = self.port, host = self.host
+        let adjust: @Sendable (inout ServerSettings) -> Void = { settings in
             settings.http.port = port ?? settings.http.port
             settings.http.host = host ?? settings.http.host
         }
+        let (broker, configuration) = try options.loadBroker(adjust: adjust)
         let logger = Logger(label: "mcp-broker")
+        let path = options.config
+        let watched = WatchedHashes.read(path: path, settings: configuration.server)
         if stdio {
-            let transport = StdioTransport(server: broker.server, principal: configuration.server.stdioPrincipal, logger: logger)
-            await transport.run()
+            let live = LiveBroker(BrokerGeneration(number: 1, broker: broker, authenticator: nil, configHash: watched.config, watched: watched), logger: logger)
+            let reloader = Reloader(live: live, path: path, registry: BuiltinBackends.registry, logger: logger, adjust: adjust, onOutcome: Self.recordReload)
+            let reloads = ReloadService(live: live, reloader: reloader, path: path, logger: logger)
+            await withDiscardingTaskGroup { group in
+                group.addTask { try? await reloads.run() }
+                await StdioTransport(live: live, logger: logger).run()
+                group.cancelAll()
+            }
             return
         }
-        let path = configuration.server.http.path
         let portFile = self.portFile
-        var authenticator: (any Authenticator)?
-        if let auth = configuration.server.http.auth {
-            do {
-                authenticator = try await BrokerAuthenticator(settings: auth, logger: logger)
-            } catch {
-                FileHandle.standardError.write(Data("configuration error: server.http.auth: \(error)\n".utf8))
-                throw ExitCode(2)
-            }
-        } else {
+        let authenticator: (any Authenticator)?
+        do {
+            authenticator = try await Self.makeAuthenticator(configuration.server, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("configuration error: server.http.auth: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        if authenticator == nil {
             logger.warning(
                 "no server.http.auth: every HTTP request runs as the development principal (loopback only)",
                 metadata: ["principal": .string(configuration.server.http.principal.description)])
         }
-        try await HTTPTransport.serve(broker: broker, authenticator: authenticator, logger: logger) { bound in
-            logger.info("listening", metadata: ["port": "\(bound)", "path": .string(path), "tools": "\(broker.catalog.tools.count)"])
+        let live = LiveBroker(
+            BrokerGeneration(number: 1, broker: broker, authenticator: authenticator, configHash: watched.config, watched: watched), logger: logger)
+        let reloader = Reloader(
+            live: live, path: path, registry: BuiltinBackends.registry, logger: logger, adjust: adjust,
+            makeAuthenticator: { settings in
+                do { return try await Self.makeAuthenticator(settings, logger: logger) } catch {
+                    throw ConfigError(file: path, path: "server.http.auth", reason: "\(error)")
+                }
+            },
+            onOutcome: Self.recordReload)
+        let reloads = ReloadService(live: live, reloader: reloader, path: path, logger: logger)
+        let tools = broker.catalog.tools.count, mcpPath = configuration.server.http.path
+        try await HTTPTransport.serve(live: live, extraServices: [reloads], logger: logger) { bound in
+            logger.info("listening", metadata: ["port": "\(bound)", "path": .string(mcpPath), "tools": "\(tools)"])
             if let portFile { try? Data("\(bound)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
         }
     }
 
+    /// The authenticator of a generation's settings: `nil` without `server.http.auth`.
+    static func makeAuthenticator(_ settings: ServerSettings, logger: Logger) async throws -> (any Authenticator)? {
+        guard let auth = settings.http.auth else { return nil }
+        return try await BrokerAuthenticator(settings: auth, logger: logger)
+    }
+
+    /// Every reload attempt ends here: the metrics hook (the integrator adds
+    /// `BrokerMetrics.recordReload(success: outcome.applied)` and, when applied, `setActiveConfig(hash: outcome.newHash)`;
+    /// `LiveBroker.status` has the counts and the latest error for anything that polls instead).
+    @Sendable static func recordReload(_ outcome: ReloadOutcome) {}
 }

@@ -29,6 +29,9 @@ public final class LiveBroker: Sendable {
         self.init(BrokerGeneration(number: 1, broker: broker, authenticator: authenticator, configHash: configHash), logger: logger)
     }
 
+    /// A first generation around a fixed server (a transport built without a configuration path).
+    public convenience init(server: MCPServer, logger: Logger) { self.init(broker: Broker(server: server, logger: logger), logger: logger) }
+
     /// The generation serving now.
     public var current: BrokerGeneration { state.withLock { $0.generation } }
 

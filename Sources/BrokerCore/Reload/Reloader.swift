@@ -21,6 +21,8 @@ public actor Reloader {
     let adjust: @Sendable (inout ServerSettings) -> Void
     let makeAuthenticator: AuthenticatorFactory
     let onOutcome: OutcomeObserver
+    /// The latest attempt: the next one waits for it, so attempts never interleave across their awaits.
+    private var tail: Task<ReloadOutcome, Never>?
 
     /// - Parameters:
     ///   - path: the configuration file or directory the broker started from.
@@ -39,9 +41,16 @@ public actor Reloader {
         self.onOutcome = onOutcome
     }
 
-    /// Runs one attempt. Returns the outcome (also given to the observer).
+    /// Runs one attempt, after any attempt still running. Returns the outcome (also given to the observer).
     @discardableResult
     public func reload(trigger: ReloadTrigger) async -> ReloadOutcome {
+        let previous = tail
+        let attempt = Task { _ = await previous?.value; return await self.attempt(trigger: trigger) }
+        tail = attempt
+        return await attempt.value
+    }
+
+    private func attempt(trigger: ReloadTrigger) async -> ReloadOutcome {
         let old = live.current
         let watched = WatchedHashes.read(path: path, settings: old.settings)
         let outcome: ReloadOutcome

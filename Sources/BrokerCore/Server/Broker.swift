@@ -69,6 +69,14 @@ public struct Broker: Sendable {
         self.reused = reused
     }
 
+    /// A broker around an already built server (a transport over a fixed server, tests): nothing to reuse.
+    public init(server: MCPServer, logger: Logger) {
+        self.server = server
+        probe = ReadinessProbe(logger: logger)
+        fingerprints = [:]
+        reused = []
+    }
+
     /// Readiness of every backend: one shared check at a time, reused for 2 s (see ``ReadinessProbe``), so probes
     /// cannot turn into backend load.
     public func readiness() async -> Readiness {
