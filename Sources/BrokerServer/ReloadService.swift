@@ -43,7 +43,10 @@ struct ReloadService: Service {
             let generation = live.current
             let now = WatchedHashes.read(path: path, settings: generation.settings)
             defer { lastSeen = now }
-            guard now != generation.watched, let trigger = now.trigger(comparedTo: lastSeen) else { continue }
+            guard let trigger = now.trigger(comparedTo: lastSeen) else { continue }
+            // Already serving these files (a SIGHUP applied them), unless a refused attempt is on record: then the
+            // files went back to the serving ones, and reloading them clears the failure.
+            if now == generation.watched && !live.status.lastFailed { continue }
             logger.info("configuration files changed: reloading", metadata: ["trigger": .string(trigger.rawValue)])
             await reloader.reload(trigger: trigger)
         }

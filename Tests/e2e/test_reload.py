@@ -49,8 +49,9 @@ def config(root: Path, backends: str, *, deny: str = "", rule_role: str = "finan
   reload: {{ watch: {str(watch).lower()}, interval_ms: 200 }}
   audit: {{ path: {root / 'audit.jsonl'} }}
 """
+    server += "  stdio:\n    principal: { id: local-user, tenant: acme, roles: [analyst] }\n"
     if stdio:
-        server += "  stdio:\n    principal: { id: local-user, tenant: acme, roles: [analyst] }\n"
+        server += "  http:\n    principal: { id: dev, tenant: acme, roles: [analyst] }\n"
     else:
         server += f"""  http:
     port: 0
@@ -165,7 +166,8 @@ async def test_http_reload_keeps_session_and_pid(tmp_path: Path) -> None:
             await stack.enter_async_context(client)
             names = await tool_names(client)
             assert "erp__search_suppliers" in names and not any(n.startswith("hr__") for n in names)
-            assert (await outcome(client, "erp__list_cost_centers", {})) != "ok"  # the rule wants role finance
+            refused = await outcome(client, "erp__list_cost_centers", {})  # the rule wants role finance
+            assert refused != "ok", refused
 
             # 1. Add a backend: its tools appear, are announced and work.
             write(conf, config(root, ERP + HR))
@@ -184,11 +186,12 @@ async def test_http_reload_keeps_session_and_pid(tmp_path: Path) -> None:
             gone = await outcome(client, "erp__check_inventory", {})
             assert "Unknown tool: erp__check_inventory" in gone, gone
 
-            # 3. Change a policy rule: the refused call is now allowed (the list itself did not change).
+            # 3. Change a policy rule: the refused call is now allowed. A rule the caller cannot meet hides its tool,
+            #    so the list changed too and is announced.
             write(conf, config(root, ERP + HR, deny='"erp__check_inventory"', rule_role="analyst"))
-            await wait_reloads(root, 3)
+            await watcher.wait_for("notifications/tools/list_changed", 3)
             assert await outcome(client, "erp__list_cost_centers", {}) == "ok"
-            assert watcher.methods.count("notifications/tools/list_changed") == 2
+            assert "erp__list_cost_centers" in await tool_names(client)
 
             # 4. Break the YAML: refused, the old configuration keeps serving, /readyz and the audit log say so.
             active = hashlib.sha256(conf.read_bytes()).hexdigest()
@@ -227,7 +230,7 @@ async def test_http_reload_keeps_session_and_pid(tmp_path: Path) -> None:
             os.kill(pid, signal.SIGHUP)
             signalled = (await wait_reloads(root, 8))[7]
             assert signalled["trigger"] == "signal" and signalled["result"] == "applied"
-            await watcher.wait_for("notifications/tools/list_changed", 3)
+            await watcher.wait_for("notifications/tools/list_changed", 4)
             assert not any(n.startswith("hr__") for n in await tool_names(client))
             assert "Unknown tool" in await outcome(client, "hr__search_employees", {})
 
