@@ -128,6 +128,7 @@ let package = Package(
                 "BrokerBackendMockERP", "BrokerBackendMockHR", "BrokerBackendPostgres", "BrokerBackendREST",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

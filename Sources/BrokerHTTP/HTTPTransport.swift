@@ -13,43 +13,55 @@ import UnixSignals
 ///
 /// This is the only module that imports Hummingbird; backends never see it.
 public enum HTTPTransport {
-    /// Builds the application and its helper services.
-    /// - Parameters:
-    ///   - broker: the assembled broker.
-    ///   - logger: the transport's logger.
-    ///   - onServerRunning: called with the bound port once listening (port 0 picks a free one: tests).
-    /// The services to run, in order: the application, then a closer for server-initiated SSE streams.
-    ///
-    /// A ServiceGroup shuts services down in reverse order, so the closer ends the never-ending GET streams
-    /// first and the HTTP server's graceful shutdown then only waits for real in-flight calls.
-    ///   - authenticator: verifies each request's credentials; `nil` runs every request as the configured
-    ///     development principal (``HTTPSettings/principal``), which configuration allows on loopback only.
+    /// Builds the application and its helper services over a fixed broker (tests; no reload).
     public static func makeServices(
         broker: Broker, authenticator: (any Authenticator)? = nil, logger: Logger,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> [any Service] {
-        let settings = broker.server.settings.http
-        let metrics = broker.server.metrics
+        makeServices(live: LiveBroker(broker: broker, authenticator: authenticator, logger: logger), logger: logger, onServerRunning: onServerRunning)
+    }
+
+    /// Builds the application and its helper services.
+    ///
+    /// The services to run, in order: the application, then a closer for server-initiated SSE streams. A
+    /// ServiceGroup shuts services down in reverse order, so the closer ends the never-ending GET streams first and
+    /// the HTTP server's graceful shutdown then only waits for real in-flight calls.
+    /// - Parameters:
+    ///   - live: the serving broker; each request uses its current generation (server, policy, authenticator).
+    ///     The listener (host, port, path), the session table and the front door are built once from the
+    ///     generation current now: those settings need a restart (see ``RestartOnlySettings``). A generation
+    ///     without an authenticator runs every request as the configured development principal
+    ///     (``HTTPSettings/principal``), which configuration allows on loopback only.
+    ///   - logger: the transport's logger.
+    ///   - onServerRunning: called with the bound port once listening (port 0 picks a free one: tests).
+    public static func makeServices(
+        live: LiveBroker, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> [any Service] {
+        let settings = live.current.settings.http
+        // The process's metrics: every generation reports to the same registry.
+        let metrics = live.current.server.metrics
         let sessions = SessionTable(
             maxSessions: settings.maxSessions, maxPerOwner: settings.maxSessionsPerPrincipal, idleTimeout: .seconds(settings.sessionIdleTimeoutSeconds),
             metrics: metrics)
         metrics.watchSessions(.tcp) { [weak sessions] in sessions?.count }
-        let auth = authenticator ?? FixedPrincipalAuthenticator(settings.principal)
-        let app = makeApplication(broker: broker, sessions: sessions, authenticator: auth, logger: logger, onServerRunning: onServerRunning)
-        return [app, StreamCloser(sessions: sessions)]
+        let app = makeApplication(live: live, sessions: sessions, logger: logger, onServerRunning: onServerRunning)
+        return [app, StreamCloser(sessions: sessions, live: live, token: live.hub.subscribe { sessions.announce($0) })]
     }
 
     static func makeApplication(
-        broker: Broker, sessions: SessionTable, authenticator: any Authenticator, logger: Logger,
-        onServerRunning: @escaping @Sendable (Int) async -> Void
+        live: LiveBroker, sessions: SessionTable, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
-        let settings = broker.server.settings.http
-        let endpoint = MCPEndpoint(server: broker.server, settings: settings, sessions: sessions, authenticator: authenticator, logger: logger)
+        let settings = live.current.settings.http
+        let endpoint = MCPEndpoint(live: live, sessions: sessions, logger: logger)
         let router = Router()
-        // RFC 9728 Protected Resource Metadata, at the root and at the path-suffixed form MCP clients try first.
-        if let metadata = authenticator.protectedResourceMetadata {
-            for path in ["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource" + settings.path] {
-                router.get(RouterPath(path)) { _, _ in json(.ok, metadata) }
+        // RFC 9728 Protected Resource Metadata, at the root and at the path-suffixed form MCP clients try first;
+        // from the current generation, so enabling or changing JWT auth by reload changes it too.
+        for path in ["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource" + settings.path] {
+            router.get(RouterPath(path)) { _, _ in
+                guard let metadata = live.current.authenticator?.protectedResourceMetadata else {
+                    return json(.notFound, ["error": "not_found"])
+                }
+                return json(.ok, metadata)
             }
         }
         router.on(RouterPath(settings.path), method: .post) { request, context in await endpoint.post(request, context: context) }
@@ -60,7 +72,7 @@ public enum HTTPTransport {
         }
         router.get("/livez") { _, _ in json(.ok, ["status": "alive"]) }
         router.get("/readyz") { _, _ in
-            let readiness = await broker.readiness()
+            let readiness = await live.readiness()
             return json(readiness.status == "unavailable" ? .serviceUnavailable : .ok, readiness.json)
         }
         let http1 = HTTP1Channel.Configuration(
@@ -79,13 +91,14 @@ public enum HTTPTransport {
     }
 
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully (in-flight calls finish within their deadlines).
-    /// - Parameter metrics: the Prometheus listener (`server.metrics`), run as one more service of the same group.
+    /// - Parameters:
+    ///   - extraServices: run beside the listener (the reload service), started first and stopped last.
+    ///   - metrics: the Prometheus listener (`server.metrics`), run as one more service of the same group.
     public static func serve(
-        broker: Broker, authenticator: (any Authenticator)?, metrics: (exporter: MetricsExporter, settings: MetricsSettings)? = nil,
-        logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void,
-        onMetricsRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        live: LiveBroker, extraServices: [any Service] = [], metrics: (exporter: MetricsExporter, settings: MetricsSettings)? = nil,
+        logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void, onMetricsRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
-        var services = makeServices(broker: broker, authenticator: authenticator, logger: logger, onServerRunning: onServerRunning)
+        var services = extraServices + makeServices(live: live, logger: logger, onServerRunning: onServerRunning)
         if let metrics {
             // First in the list, so it is shut down last and the final numbers of a draining broker can still be scraped.
             services.insert(
@@ -118,12 +131,16 @@ struct SessionSweeper: Service {
     }
 }
 
-/// Ends the server-initiated GET streams when graceful shutdown begins.
+/// Ends the server-initiated GET streams when graceful shutdown begins (and stops announcing list changes).
 struct StreamCloser: Service {
     let sessions: SessionTable
+    let live: LiveBroker
+    /// The sessions' subscription to list changes.
+    let token: UInt64
 
     func run() async throws {
         try? await gracefulShutdown()
+        live.hub.unsubscribe(token)
         sessions.closeStreams()
     }
 }

@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import MCPCore
 import NIOCore
+import Synchronization
 
 /// The Streamable HTTP endpoint (MCP 2025-11-25 transport): POST for messages, GET for the server stream,
 /// DELETE to end a session.
@@ -15,27 +16,34 @@ import NIOCore
 /// session (400 missing / 404 unknown). Notifications get 202. A `tools/call` that will send notifications
 /// (a progress token, or a session log level) is answered as SSE on the POST itself, so progress reaches
 /// clients without a GET stream; everything else is one JSON body.
+///
+/// Each request runs on the generation current when it arrived (``LiveBroker/begin()``): its server, its auth and
+/// its origin list, to the end, even if a reload swaps generations meanwhile.
 struct MCPEndpoint: Sendable {
-    let server: MCPServer
+    let live: LiveBroker
     let sessions: SessionTable
-    let settings: HTTPSettings
-    let origins: OriginPolicy
-    let auth: AuthGate
+    /// Built once: its in-flight count and rate state span generations (its settings need a restart).
     let frontDoor: FrontDoor
+    let views: EndpointViews
     let logger: Logger
 
-    init(server: MCPServer, settings: HTTPSettings, sessions: SessionTable, authenticator: any Authenticator, logger: Logger) {
-        self.server = server
-        self.settings = settings
+    init(live: LiveBroker, sessions: SessionTable, logger: Logger) {
+        self.live = live
         self.sessions = sessions
-        self.origins = OriginPolicy(settings.allowedOrigins)
-        self.auth = AuthGate(authenticator: authenticator, settings: settings, logger: logger)
-        self.frontDoor = FrontDoor(limits: server.settings.limits, metrics: server.metrics, tenants: TenantLabels(settings: server.settings))
+        let first = live.current.server
+        self.frontDoor = FrontDoor(limits: first.settings.limits, metrics: first.metrics, tenants: TenantLabels(settings: first.settings))
+        self.views = EndpointViews(logger: logger)
         self.logger = logger
     }
 
     func post(_ request: Request, context: some RequestContext) async -> Response {
-        if let refusal = checkOrigin(request) { return refusal }
+        let lease = live.begin()
+        let view = views.view(of: lease.generation)
+        let server = lease.server, settings = view.settings, auth = view.auth
+        // An SSE answer outlives this function; it ends the lease when its call has finished.
+        var streaming = false
+        defer { if !streaming { lease.end() } }
+        if let refusal = checkOrigin(request, view) { return refusal }
         // Shedding, authentication and the request rate all come before the body is read, so a flood costs no
         // body parsing.
         if let refusal = frontDoor.enter() { return refusal }
@@ -81,7 +89,7 @@ struct MCPEndpoint: Sendable {
         }
         let session: Session
         if isInitialize {
-            session = sessions.create(owner: principal.bindingKey)
+            session = sessions.create(owner: principal.bindingKey, principal: principal)
         } else {
             switch lookupSession(request, principal: principal) {
             case .success(let s): session = s
@@ -95,7 +103,8 @@ struct MCPEndpoint: Sendable {
             return Response(status: .accepted, headers: headers)
         }
         if server.needsStream(rpc, session: session, principal: principal) && (HeaderMatch.contains(accept, "text/event-stream") || HeaderMatch.contains(accept, "*/*")) {
-            return sse(message, session: session, principal: principal, headers: headers)
+            streaming = true
+            return sse(message, lease: lease, session: session, principal: principal, headers: headers)
         }
         let reply = await server.process(message, session: session, principal: principal, notify: nil)
         headers[.contentType] = "application/json"
@@ -105,14 +114,15 @@ struct MCPEndpoint: Sendable {
     }
 
     /// Answers on an SSE stream: the request's notifications, then its response, then the stream closes.
-    func sse(_ message: RPCMessage, session: Session, principal: Principal, headers: HTTPFields) -> Response {
+    func sse(_ message: RPCMessage, lease: GenerationLease, session: Session, principal: Principal, headers: HTTPFields) -> Response {
         var headers = headers
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
         headers[MCPHeader.accelBuffering] = "no"
         let (events, continuation) = AsyncStream<ByteBuffer>.makeStream()
         let work = Task {
-            let reply = await server.process(message, session: session, principal: principal) { bytes in
+            defer { lease.end() }
+            let reply = await lease.server.process(message, session: session, principal: principal) { bytes in
                 continuation.yield(SSE.event(bytes))
             }
             if let reply { continuation.yield(SSE.event(reply)) }
@@ -125,7 +135,9 @@ struct MCPEndpoint: Sendable {
     }
 
     func get(_ request: Request, context: some RequestContext) async -> Response {
-        if let refusal = checkOrigin(request) { return refusal }
+        let view = views.view(of: live.current)
+        let auth = view.auth
+        if let refusal = checkOrigin(request, view) { return refusal }
         guard HeaderMatch.contains(request.headers[.accept] ?? "", "text/event-stream") else {
             return Self.error(.notAcceptable, .invalidRequest("GET needs Accept: text/event-stream"))
         }
@@ -163,7 +175,9 @@ struct MCPEndpoint: Sendable {
     }
 
     func delete(_ request: Request, context: some RequestContext) async -> Response {
-        if let refusal = checkOrigin(request) { return refusal }
+        let view = views.view(of: live.current)
+        let auth = view.auth
+        if let refusal = checkOrigin(request, view) { return refusal }
         let principal: Principal
         switch await auth.authenticate(request) {
         case .success(let p): principal = p
@@ -185,8 +199,8 @@ struct MCPEndpoint: Sendable {
         return r
     }
 
-    func checkOrigin(_ request: Request) -> Response? {
-        guard origins.permits(request.headers[.origin]) else {
+    func checkOrigin(_ request: Request, _ view: EndpointView) -> Response? {
+        guard view.origins.permits(request.headers[.origin]) else {
             logger.notice("request refused: origin not allowed", metadata: ["origin": .string(String((request.headers[.origin] ?? "").prefix(100)))])
             return Self.error(.forbidden, .invalidRequest("Origin not allowed"))
         }
@@ -209,6 +223,34 @@ struct MCPEndpoint: Sendable {
         Response(
             status: status, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: RPCEncoding.error(id: id, error))))
+    }
+}
+
+/// What the endpoint derives from one generation's settings: the origin list and the auth gate.
+struct EndpointView: Sendable {
+    let generation: UInt64
+    let settings: HTTPSettings
+    let origins: OriginPolicy
+    let auth: AuthGate
+}
+
+/// The view of the latest generation seen, rebuilt when a reload installs a new one (rare), so a request costs a
+/// lock and a comparison.
+final class EndpointViews: Sendable {
+    private let latest = Mutex<EndpointView?>(nil)
+    let logger: Logger
+
+    init(logger: Logger) { self.logger = logger }
+
+    func view(of generation: BrokerGeneration) -> EndpointView {
+        if let hit = latest.withLock({ $0 }), hit.generation == generation.number { return hit }
+        let settings = generation.settings.http
+        let view = EndpointView(
+            generation: generation.number, settings: settings, origins: OriginPolicy(settings.allowedOrigins),
+            auth: AuthGate(authenticator: generation.authenticator ?? FixedPrincipalAuthenticator(settings.principal), settings: settings, logger: logger))
+        // A request still on an older generation must not replace a newer view.
+        latest.withLock { v in if (v?.generation ?? 0) <= view.generation { v = view } }
+        return view
     }
 }
 

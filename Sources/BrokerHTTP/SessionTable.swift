@@ -17,6 +17,8 @@ import Synchronization
 final class SessionTable: Sendable {
     struct Entry: Sendable {
         let session: Session
+        /// Who opened the session: whose visible lists decide which list-change notifications it gets.
+        var principal: Principal?
         /// The standalone GET stream, when one is open (at most one per session), with its generation number.
         var stream: AsyncStream<ByteBuffer>.Continuation?
         var streamGeneration: UInt64 = 0
@@ -77,8 +79,8 @@ final class SessionTable: Sendable {
         return hex(a) + hex(b)
     }
 
-    /// Creates and registers a session for `owner`.
-    func create(owner: String) -> Session {
+    /// Creates and registers a session for `owner` (`principal`'s binding key when given).
+    func create(owner: String, principal: Principal? = nil) -> Session {
         let session = Session(id: Self.newID(), ownerID: owner)
         let evicted: Entry? = table.withLock { t in
             var victim: String?
@@ -88,7 +90,7 @@ final class SessionTable: Sendable {
                 victim = t.oldest(of: biggest)
             }
             let removed = victim.flatMap { t.remove($0) }
-            if let id = session.id { t.insert(id, Entry(session: session, stream: nil)) }
+            if let id = session.id { t.insert(id, Entry(session: session, principal: principal, stream: nil)) }
             return removed
         }
         if let evicted { close(evicted) }
@@ -127,6 +129,21 @@ final class SessionTable: Sendable {
     func detachStream(_ id: String, generation: UInt64) {
         table.withLock { t in
             if t.entries[id]?.streamGeneration == generation { t.entries[id]?.stream = nil }
+        }
+    }
+
+    /// Sends each initialized session with an open GET stream the list-change notifications its principal needs
+    /// (MCP: server-initiated messages go on the standalone GET stream). A session without one misses them, as
+    /// the transport allows; its next list call shows the new lists anyway.
+    func announce(_ change: ListChange) {
+        let targets: [(Session, Principal, AsyncStream<ByteBuffer>.Continuation)] = table.withLock { t in
+            t.entries.values.compactMap { e in
+                guard let principal = e.principal, let stream = e.stream else { return nil }
+                return (e.session, principal, stream)
+            }
+        }
+        for (session, principal, stream) in targets where session.isInitialized {
+            for notification in change.notifications(for: principal) { stream.yield(SSE.event(notification)) }
         }
     }
 

@@ -28,9 +28,8 @@ struct ConfigOptions: ParsableArguments {
         logLevel: Logger.Level? = nil, metrics: (ServerSettings) -> BrokerMetrics = { _ in .disabled }, adjust: (inout ServerSettings) -> Void = { _ in }
     ) throws -> (Broker, BrokerConfiguration) {
         do {
-            var configuration = try BrokerConfiguration.load(path: config)
-            adjust(&configuration.server)
-            try configuration.server.http.checkExposure()
+            // The same checks a hot reload runs (Reloader.build): validate and reload cannot disagree.
+            let configuration = try BrokerConfiguration.loadChecked(path: config, adjust: adjust)
             BrokerLogging.bootstrap(level: logLevel ?? configuration.server.logLevel)
             let logger = Logger(label: "mcp-broker")
             if let m = configuration.server.metrics, m.port != 0, m.port == configuration.server.http.port {

@@ -30,6 +30,11 @@ struct Serve: AsyncParsableCommand {
     var metricsPortFile: String?
 
     func run() async throws {
+        let port = self.port, host = self.host
+        let adjust: @Sendable (inout ServerSettings) -> Void = { settings in
+            settings.http.port = port ?? settings.http.port
+            settings.http.host = host ?? settings.http.host
+        }
         var exporter: MetricsExporter?
         let (broker, configuration) = try options.loadBroker(
             metrics: { settings in
@@ -38,54 +43,79 @@ struct Serve: AsyncParsableCommand {
                 exporter = made
                 return made.metrics
             },
-            adjust: { settings in
-                settings.http.port = port ?? settings.http.port
-                settings.http.host = host ?? settings.http.host
-            })
+            adjust: adjust)
         let logger = Logger(label: "mcp-broker")
+        let path = options.config
+        let watched = WatchedHashes.read(path: path, settings: configuration.server)
         let metrics = exporter.flatMap { e in configuration.server.metrics.map { (exporter: e, settings: $0) } }
-        if let metrics { announce(metrics.exporter.metrics, configuration: configuration) }
+        let recorder = broker.server.metrics
+        recorder.setActiveConfig(hash: watched.config)
+        if let mb = configuration.server.limits.memoryWatermarkMB { recorder.setMemoryWatermark(bytes: mb << 20) }
         let metricsPortFile = self.metricsPortFile
         let onMetricsRunning: @Sendable (Int) async -> Void = { bound in
             logger.info("metrics listening", metadata: ["port": "\(bound)", "path": .string(metrics?.settings.path ?? "")])
             if let metricsPortFile { try? Data("\(bound)\n".utf8).write(to: URL(fileURLWithPath: metricsPortFile)) }
         }
+        let onOutcome: Reloader.OutcomeObserver = { outcome in Self.recordReload(outcome, metrics: recorder) }
         if stdio {
-            let transport = StdioTransport(server: broker.server, principal: configuration.server.stdioPrincipal, logger: logger)
-            guard let metrics else {
-                await transport.run()
-                return
+            let live = LiveBroker(BrokerGeneration(number: 1, broker: broker, authenticator: nil, configHash: watched.config, watched: watched), logger: logger)
+            let reloader = Reloader(live: live, path: path, registry: BuiltinBackends.registry, logger: logger, adjust: adjust, onOutcome: onOutcome)
+            let reloads = ReloadService(live: live, reloader: reloader, path: path, logger: logger)
+            let transport = StdioTransport(live: live, logger: logger)
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try? await reloads.run() }
+                if let metrics {
+                    try await StdioWithMetrics.run(transport, metrics: metrics, logger: logger, onMetricsRunning: onMetricsRunning)
+                } else {
+                    await transport.run()
+                }
+                group.cancelAll()
             }
-            try await StdioWithMetrics.run(transport, metrics: metrics, logger: logger, onMetricsRunning: onMetricsRunning)
             return
         }
-        let path = configuration.server.http.path
         let portFile = self.portFile
-        var authenticator: (any Authenticator)?
-        if let auth = configuration.server.http.auth {
-            do {
-                authenticator = try await BrokerAuthenticator(settings: auth, logger: logger)
-            } catch {
-                FileHandle.standardError.write(Data("configuration error: server.http.auth: \(error)\n".utf8))
-                throw ExitCode(2)
-            }
-        } else {
+        let authenticator: (any Authenticator)?
+        do {
+            authenticator = try await Self.makeAuthenticator(configuration.server, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("configuration error: server.http.auth: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        if authenticator == nil {
             logger.warning(
                 "no server.http.auth: every HTTP request runs as the development principal (loopback only)",
                 metadata: ["principal": .string(configuration.server.http.principal.description)])
         }
+        let live = LiveBroker(
+            BrokerGeneration(number: 1, broker: broker, authenticator: authenticator, configHash: watched.config, watched: watched), logger: logger)
+        let reloader = Reloader(
+            live: live, path: path, registry: BuiltinBackends.registry, logger: logger, adjust: adjust,
+            makeAuthenticator: { settings in
+                do { return try await Self.makeAuthenticator(settings, logger: logger) } catch {
+                    throw ConfigError(file: path, path: "server.http.auth", reason: "\(error)")
+                }
+            },
+            onOutcome: onOutcome)
+        let reloads = ReloadService(live: live, reloader: reloader, path: path, logger: logger)
+        let tools = broker.catalog.tools.count, mcpPath = configuration.server.http.path
         try await HTTPTransport.serve(
-            broker: broker, authenticator: authenticator, metrics: metrics, logger: logger,
+            live: live, extraServices: [reloads], metrics: metrics, logger: logger,
             onServerRunning: { bound in
-                logger.info("listening", metadata: ["port": "\(bound)", "path": .string(path), "tools": "\(broker.catalog.tools.count)"])
+                logger.info("listening", metadata: ["port": "\(bound)", "path": .string(mcpPath), "tools": "\(tools)"])
                 if let portFile { try? Data("\(bound)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
             }, onMetricsRunning: onMetricsRunning)
     }
 
-    /// Startup values: the active configuration's hash and the memory watermark.
-    func announce(_ metrics: BrokerMetrics, configuration: BrokerConfiguration) {
-        metrics.setActiveConfig(hash: BrokerMetrics.configHash(files: configuration.files))
-        if let mb = configuration.server.limits.memoryWatermarkMB { metrics.setMemoryWatermark(bytes: mb << 20) }
+    /// The authenticator of a generation's settings: `nil` without `server.http.auth`.
+    static func makeAuthenticator(_ settings: ServerSettings, logger: Logger) async throws -> (any Authenticator)? {
+        guard let auth = settings.http.auth else { return nil }
+        return try await BrokerAuthenticator(settings: auth, logger: logger)
     }
 
+    /// Every reload attempt ends here: counted, and an applied one becomes the active configuration's hash
+    /// (`LiveBroker.status` has the same counts and the latest error for `/readyz`).
+    static func recordReload(_ outcome: ReloadOutcome, metrics: BrokerMetrics) {
+        metrics.recordReload(success: outcome.applied)
+        if outcome.applied { metrics.setActiveConfig(hash: outcome.newHash) }
+    }
 }

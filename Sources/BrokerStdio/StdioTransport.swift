@@ -16,8 +16,9 @@ public struct StdioTransport: Sendable {
     /// Longest accepted message line.
     public static let maxLineBytes = 4 * 1024 * 1024
 
-    let server: MCPServer
-    let principal: Principal
+    let live: LiveBroker
+    /// A fixed principal, or `nil` for the current generation's `server.stdio.principal`.
+    let fixedPrincipal: Principal?
     let logger: Logger
 
     /// - Parameters:
@@ -25,10 +26,20 @@ public struct StdioTransport: Sendable {
     ///   - principal: the configured local principal every call runs as.
     ///   - logger: transport logger (stderr).
     public init(server: MCPServer, principal: Principal, logger: Logger) {
-        self.server = server
-        self.principal = principal
+        self.live = LiveBroker(server: server, logger: logger)
+        self.fixedPrincipal = principal
         self.logger = logger
     }
+
+    /// A transport over the serving broker: each request runs on the generation current when it was read, as the
+    /// principal that generation configures; a reload that changes this session's lists is announced on stdout.
+    public init(live: LiveBroker, logger: Logger) {
+        self.live = live
+        self.fixedPrincipal = nil
+        self.logger = logger
+    }
+
+    private func principal(of generation: BrokerGeneration) -> Principal { fixedPrincipal ?? generation.settings.stdioPrincipal }
 
     /// Serves until the input reaches EOF.
     public func run(input: Int32 = 0, output: Int32 = 1) async {
@@ -36,12 +47,21 @@ public struct StdioTransport: Sendable {
         signal(SIGPIPE, SIG_IGN)
         let reader = LineReader(fd: input, maxLineBytes: Self.maxLineBytes)
         let writer = LineWriter(fd: output)
-        let session = Session(id: nil, ownerID: principal.bindingKey, transport: .pipe)
-        let server = self.server, principal = self.principal
-        // One session for the process's lifetime: open until the input closes.
-        server.metrics.watchSessions(.pipe) { [weak session] in session.map { _ in 1 } }
-        defer { server.metrics.sessionEnded(session) }
-        logger.info("stdio transport ready", metadata: ["principal": .string(principal.description)])
+        let first = principal(of: live.current)
+        let session = Session(id: nil, ownerID: first.bindingKey, transport: .pipe)
+        // One session for the process's lifetime: open until the input closes. Metrics are the process's, the same
+        // in every generation.
+        let metrics = live.current.server.metrics
+        metrics.watchSessions(.pipe) { [weak session] in session.map { _ in 1 } }
+        defer { metrics.sessionEnded(session) }
+        logger.info("stdio transport ready", metadata: ["principal": .string(first.description)])
+        let fixed = fixedPrincipal
+        let token = live.hub.subscribe { change in
+            guard session.isInitialized else { return }
+            let who = fixed ?? change.new.settings.stdioPrincipal
+            for notification in change.notifications(for: who) { writer.send(notification) }
+        }
+        defer { live.hub.unsubscribe(token) }
         await withDiscardingTaskGroup { group in
             for await event in reader.lines {
                 reader.consumed()
@@ -58,14 +78,18 @@ public struct StdioTransport: Sendable {
                         writer.send(RPCEncoding.error(id: RPCMessage.salvageID(bytes), error))
                         continue
                     }
+                    let lease = live.begin()
+                    let principal = principal(of: lease.generation)
                     if case .request(let request) = message {
                         // Started (and registered for cancellation) here, in read order, before the next line.
-                        let task = server.start(request, session: session, principal: principal) { bytes in writer.send(bytes) }
+                        let task = lease.server.start(request, session: session, principal: principal) { bytes in writer.send(bytes) }
                         group.addTask {
+                            defer { lease.end() }
                             if let reply = await task.value { writer.send(reply) }
                         }
                     } else {
-                        _ = await server.process(message, session: session, principal: principal, notify: nil)
+                        _ = await lease.server.process(message, session: session, principal: principal, notify: nil)
+                        lease.end()
                     }
                 }
             }

@@ -19,6 +19,41 @@ public struct AuditSettings: Sendable {
         self.path = path
         self.hashKey = hashKey
     }
+
+    /// Whether `other` writes to the same file with the same digest key (a reload then keeps the open log).
+    public func sameSink(as other: AuditSettings) -> Bool { path == other.path && hashKey == other.hashKey }
+}
+
+/// One configuration reload attempt, successful or refused: what triggered it, the SHA-256 of the configuration
+/// files before and after, and why it was refused. Never a setting's value: the error is a ``ConfigError`` text.
+public struct ReloadAuditRecord: Sendable {
+    /// `signal`, `file`, `api_keys_file` or `jwks_file`.
+    public var trigger: String
+    /// `applied` or `refused`.
+    public var result: String
+    /// Hash of the configuration that served before the attempt.
+    public var oldHash: String
+    /// Hash of the configuration that was read.
+    public var newHash: String
+    /// The refusal, as `file:line: key: reason`.
+    public var error: String?
+
+    public init(trigger: String, result: String, oldHash: String, newHash: String, error: String? = nil) {
+        self.trigger = trigger
+        self.result = result
+        self.oldHash = oldHash
+        self.newHash = newHash
+        self.error = error
+    }
+
+    var json: JSONValue {
+        var o: [String: JSONValue] = [
+            "time": .string(JSONLogHandler.timestamp()), "event": "config_reload", "trigger": .string(trigger), "result": .string(result),
+            "old_config_sha256": .string(oldHash), "new_config_sha256": .string(newHash),
+        ]
+        if let error { o["error"] = .string(error) }
+        return .object(o)
+    }
 }
 
 /// One audited request: who asked for what, what policy decided and how it ended. Never an argument value
@@ -76,6 +111,8 @@ public struct AuditRecord: Sendable {
 /// configured `hash_key` that cannot be read makes the digest `hmac-unavailable` — never a plain SHA-256, which
 /// anyone reading the file could brute-force for low-entropy arguments.
 public final class AuditLog: Sendable {
+    /// Where this log writes (a reload with the same settings keeps this instance).
+    public let settings: AuditSettings
     private let fd: Int32
     private let queue = DispatchQueue(label: "mcp-broker.audit")
     private let hashKey: SecretReference?
@@ -109,6 +146,7 @@ public final class AuditLog: Sendable {
             throw ConfigError(file: "configuration", path: "server.audit.path", reason: "cannot open \(settings.path) for appending (errno \(errno))")
         }
         self.fd = fd
+        self.settings = settings
         self.hashKey = settings.hashKey
         self.logger = logger
         self.metrics = metrics
@@ -117,8 +155,13 @@ public final class AuditLog: Sendable {
     deinit { close(fd) }
 
     /// Appends one line (asynchronously; ``flush()`` waits for everything written so far).
-    public func record(_ record: AuditRecord) {
-        var encoded = JSONWriter.encode(record.json)
+    public func record(_ record: AuditRecord) { append(record.json) }
+
+    /// Appends the line of a configuration reload attempt.
+    public func record(_ record: ReloadAuditRecord) { append(record.json) }
+
+    private func append(_ value: JSONValue) {
+        var encoded = JSONWriter.encode(value)
         encoded.append(0x0A)
         let line = encoded
         queue.async { [self] in

@@ -79,6 +79,18 @@ public struct ServerSettings: Sendable {
     public var servedTenants: Set<String> = []
     /// `server.metrics`: the Prometheus listener; `nil` means no listener and no metrics recorded.
     public var metrics: MetricsSettings?
+    /// `server.reload`: whether and how often the configuration files are polled for changes.
+    public var reload = ReloadSettings()
+
+    public init() {}
+}
+
+/// `server.reload`: hot reload of the configuration (SIGHUP always reloads; this governs the file watch).
+public struct ReloadSettings: Sendable, Equatable {
+    /// Poll the configuration files (and the API key and JWKS files) for changes.
+    public var watch = true
+    /// How often the files are hashed, in milliseconds.
+    public var intervalMilliseconds = 2000
 
     public init() {}
 }
@@ -101,12 +113,8 @@ public struct BrokerConfiguration {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw ConfigError(file: path, path: "", reason: "no such file or directory")
         }
-        var files = [path]
-        if isDir.boolValue {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-            files = names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { path + "/" + $0 }
-            if files.isEmpty { throw ConfigError(file: path, path: "", reason: "no .yaml files in this directory") }
-        }
+        let files = Self.files(at: path, isDirectory: isDir.boolValue)
+        if isDir.boolValue && files.isEmpty { throw ConfigError(file: path, path: "", reason: "no .yaml files in this directory") }
         var config = BrokerConfiguration()
         var serverFile: String?
         for file in files {
@@ -120,6 +128,23 @@ public struct BrokerConfiguration {
         config.finishTenancy()
         config.files = files
         return config
+    }
+
+    /// The files a configuration path stands for: the file itself, or a directory's `*.yaml`/`*.yml` files sorted
+    /// by name (the order they are merged in, and the order the reload hash reads them in).
+    public static func files(at path: String, isDirectory: Bool) -> [String] {
+        guard isDirectory else { return [path] }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        return names.filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted().map { path + "/" + $0 }
+    }
+
+    /// Loads `path`, lets `adjust` override settings (command-line options, or the settings a reload keeps), and
+    /// refuses an exposed unauthenticated listener: the checks `mcp-broker validate` runs before building backends.
+    public static func loadChecked(path: String, adjust: (inout ServerSettings) -> Void = { _ in }) throws(ConfigError) -> BrokerConfiguration {
+        var configuration = try load(path: path)
+        adjust(&configuration.server)
+        try configuration.server.http.checkExposure()
+        return configuration
     }
 
     /// Parses one YAML document (tests and the `validate` command).
@@ -215,6 +240,11 @@ public struct BrokerConfiguration {
                 out.stdioPrincipalConfigured = true
             }
             try st.finish()
+        }
+        if let r = try s.section("reload") {
+            out.reload.watch = try r.bool("watch", default: out.reload.watch)
+            out.reload.intervalMilliseconds = try r.int("interval_ms", default: out.reload.intervalMilliseconds, range: 100...3_600_000)
+            try r.finish()
         }
         try readTenants(s, into: &out)
         try s.finish()

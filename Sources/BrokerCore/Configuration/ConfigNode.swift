@@ -196,6 +196,14 @@ public final class ConfigNode {
         return try toJSON(v, path: Self.join(path, key))
     }
 
+    /// The whole mapping as canonical JSON text (keys sorted): two sections with the same settings compare equal
+    /// whatever their key order, quoting style or place in the file. Used to tell an unchanged backend on reload.
+    public func canonicalText() throws(ConfigError) -> String {
+        var o: [String: JSONValue] = [:]
+        for e in entries { o[e.key] = try toJSON(e.value, path: Self.join(path, e.key)) }
+        return JSONValue.object(o).jsonText
+    }
+
     private func toJSON(_ n: Node, path: String) throws(ConfigError) -> JSONValue {
         switch n {
         case .scalar(let s):

@@ -66,6 +66,8 @@ public struct AuthSettings: Sendable, Equatable {
     public var resource: String
     /// API keys for machine tenants.
     public var apiKeys: [APIKeyEntry] = []
+    /// `api_keys_file`, when keys come from a separate file: the reload watch re-reads it when it changes.
+    public var apiKeysFile: String?
     /// JWT bearer tokens from an OAuth authorization server.
     public var jwt: JWTSettings?
     /// Authorization servers advertised in the Protected Resource Metadata (default: the JWT issuer).
@@ -90,6 +92,7 @@ extension BrokerConfiguration {
         var out = AuthSettings(resource: resource)
         for k in try a.sectionList("api_keys") { out.apiKeys.append(try readAPIKey(k)) }
         if let file = try a.optionalPath("api_keys_file") {
+            out.apiKeysFile = file
             let root = try ConfigNode.load(file: file)
             for k in try root.sectionList("api_keys") { out.apiKeys.append(try readAPIKey(k)) }
             try root.finish()

@@ -66,13 +66,4 @@ extension BrokerMetrics {
     func prepareReloadSeries() {
         for result in ["success", "failure"] { _ = configReloads(LabelValues(result)) }
     }
-
-    /// The SHA-256 (hex) of the configuration files' bytes, in the order given: the `config_info` hash.
-    public static func configHash(files: [String]) -> String {
-        var hasher = SHA256()
-        for file in files {
-            if let data = FileManager.default.contents(atPath: file) { hasher.update(data: data) }
-        }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
-    }
 }

@@ -5,38 +5,83 @@ import MCPCore
 
 /// The assembled broker: backends built from configuration, the catalogue, and the MCP server over them.
 ///
-/// Built once at startup (and by `mcp-broker validate`, which stops here); transports only need ``server``.
+/// Built at startup (and by `mcp-broker validate`, which stops here) and again by each hot reload, as the next
+/// generation (see ``LiveBroker``); transports only need ``server``.
 public struct Broker: Sendable {
     public let server: MCPServer
     public var catalog: Catalog { server.catalog }
     private let probe: ReadinessProbe
+    /// Each backend's configuration in canonical form (kind, file, settings subtree): equal means unchanged.
+    let fingerprints: [String: String]
+    /// Backends taken over from the previous generation (same instance, same guard) because their section is
+    /// unchanged; empty for a first generation.
+    public let reused: Set<String>
 
     /// Builds every configured backend through `registry`, then the catalogue.
+    ///
+    /// With `previous` (a reload), every backend is still built, so the new configuration passes exactly the
+    /// checks of `mcp-broker validate`; then each backend whose section is unchanged is replaced by the previous
+    /// generation's instance, which keeps its pools, and the server adopts its guard (breaker, bulkhead, cache).
     /// - Parameter metrics: the process's metrics (backends, audit and server report to it); the default records nothing.
     /// - Throws: ``ConfigError`` naming the file, key path and reason for the first problem found.
-    public init(configuration: BrokerConfiguration, registry: BackendRegistry, metrics: BrokerMetrics = .disabled, logger: Logger) throws {
+    public init(
+        configuration: BrokerConfiguration, registry: BackendRegistry, metrics: BrokerMetrics = .disabled, logger: Logger, previous: Broker? = nil
+    ) throws {
         var backends: [any Backend] = []
         var resilience: [String: BackendResilience] = [:]
+        var fingerprints: [String: String] = [:]
+        var reused: Set<String> = []
+        let previousBackends = Dictionary(uniqueKeysWithValues: (previous?.catalog.backends ?? []).map { ($0.name, $0) })
         for entry in configuration.backends {
             guard let kind = registry.kind(entry.kind) else {
                 throw entry.settings.error("kind", "unknown backend kind '\(entry.kind)' (known: \(registry.names.joined(separator: ", ")))")
             }
             var log = logger
             log[metadataKey: "backend"] = .string(entry.name)
+            // Read before the kind marks keys: the fingerprint is the whole section as written.
+            let fingerprint = entry.kind + "\u{1E}" + entry.settings.file + "\u{1E}" + (try entry.settings.canonicalText())
+            fingerprints[entry.name] = fingerprint
             entry.settings.markRead("kind")
             // Protection settings are the broker's, not the kind's: read here, before the kind checks its keys.
             resilience[entry.name] = try BrokerConfiguration.readResilience(entry.settings)
-            let reporter = BackendMetrics(metrics: metrics, backend: entry.name)
-            backends.append(try kind.make(BackendSetup(name: entry.name, settings: entry.settings, logger: log, metrics: reporter)))
+            let keep = previous?.fingerprints[entry.name] == fingerprint ? previousBackends[entry.name] : nil
+            // A backend built only to be validated and dropped must not report: its pool gauges would replace the
+            // live instance's.
+            let reporter = keep == nil ? BackendMetrics(metrics: metrics, backend: entry.name) : .disabled
+            let built = try kind.make(BackendSetup(name: entry.name, settings: entry.settings, logger: log, metrics: reporter))
+            if let keep {
+                backends.append(keep)
+                reused.insert(entry.name)
+            } else {
+                backends.append(built)
+            }
         }
         let file = configuration.backends.first?.settings.file ?? "configuration"
         let catalog = try Catalog(backends: backends, separator: configuration.server.toolSeparator, configFile: file)
         try configuration.server.policy.validate(against: catalog, file: file)
-        let audit = try configuration.server.audit.map { settings throws(ConfigError) in try AuditLog(settings: settings, logger: logger, metrics: metrics) }
+        let audit: AuditLog?
+        if let settings = configuration.server.audit, let old = previous?.server.audit, old.settings.sameSink(as: settings) {
+            // One writer per audit file: lines of the old and new generation go through the same queue, in order.
+            audit = old
+        } else {
+            audit = try configuration.server.audit.map { settings throws(ConfigError) in try AuditLog(settings: settings, logger: logger, metrics: metrics) }
+        }
         if !configuration.server.policyConfigured { logger.warning("no policy section: every tool, resource and prompt is denied") }
         if audit == nil { logger.warning("no server.audit path: calls are not audited") }
-        server = MCPServer(catalog: catalog, settings: configuration.server, audit: audit, resilience: resilience, metrics: metrics, logger: logger)
+        server = MCPServer(
+            catalog: catalog, settings: configuration.server, audit: audit, resilience: resilience, metrics: metrics, logger: logger,
+            previous: previous.map { GuardAdoption(server: $0.server, backends: reused) })
         probe = ReadinessProbe(logger: logger)
+        self.fingerprints = fingerprints
+        self.reused = reused
+    }
+
+    /// A broker around an already built server (a transport over a fixed server, tests): nothing to reuse.
+    public init(server: MCPServer, logger: Logger) {
+        self.server = server
+        probe = ReadinessProbe(logger: logger)
+        fingerprints = [:]
+        reused = []
     }
 
     /// Readiness of every backend: one shared check at a time, reused for 2 s (see ``ReadinessProbe``), so probes
@@ -80,6 +125,9 @@ public struct Readiness: Sendable {
     public var breakers: [String: String] = [:]
     /// Whether the last audit line could not be written: calls still run, but the audit trail has a gap.
     public var auditFailing = false
+    /// The reload state (see ``ReloadStatus``); a refused reload shows here, the HTTP status stays that of the
+    /// backends, since the previous configuration still serves.
+    public var config: JSONValue?
 
     public init(backends: [(name: String, report: HealthReport)], breakers: [String: String] = [:]) {
         self.backends = backends
@@ -104,6 +152,7 @@ public struct Readiness: Sendable {
             b[name] = .object(o)
         }
         var body: [String: JSONValue] = ["status": .string(status), "backends": .object(b)]
+        if let config { body["config"] = config }
         if auditFailing { body["audit"] = "failing: audit lines are not being written; see the broker log" }
         return .object(body)
     }

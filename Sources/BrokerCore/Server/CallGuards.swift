@@ -11,11 +11,16 @@ final class CallGuards: Sendable {
     let retryBudget: RetryBudget
     let backends: [BackendGuard]
 
-    init(limits: ServerLimits, backends: [(name: String, settings: BackendResilience)], metrics: BrokerMetrics = .disabled, logger: Logger) {
+    /// - Parameter adopting: guards of a previous generation, by backend name, to keep instead of building new ones
+    ///   (a reload with that backend's section unchanged keeps its breaker state, bulkhead and cache).
+    init(
+        limits: ServerLimits, backends: [(name: String, settings: BackendResilience)], metrics: BrokerMetrics = .disabled, logger: Logger,
+        adopting: [String: BackendGuard] = [:]
+    ) {
         tenantLimiter = limits.tenantRate.map { KeyedRateLimiter(limit: $0) }
         tenantToolLimiter = limits.tenantToolRate.map { KeyedRateLimiter(limit: $0) }
         retryBudget = RetryBudget(ratio: limits.retryBudgetRatio)
-        self.backends = backends.map { BackendGuard(name: $0.name, settings: $0.settings, metrics: metrics, logger: logger) }
+        self.backends = backends.map { adopting[$0.name] ?? BackendGuard(name: $0.name, settings: $0.settings, metrics: metrics, logger: logger) }
     }
 
     /// Refuses a call that exceeds its tenant's limits, with the wait the model should observe and the limit's scope.

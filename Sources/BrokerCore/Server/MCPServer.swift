@@ -36,9 +36,11 @@ public final class MCPServer: Sendable {
     /// - Parameters:
     ///   - resilience: per-backend protection settings by backend name (defaults for any not given).
     ///   - metrics: the process's metrics; the default records nothing.
+    ///   - previous: on a reload, the server whose backend guards (breaker, bulkhead, cache, rate share) the
+    ///     unchanged backends keep.
     public init(
         catalog: Catalog, settings: ServerSettings, audit: AuditLog? = nil, resilience: [String: BackendResilience] = [:],
-        metrics: BrokerMetrics = .disabled, logger: Logger
+        metrics: BrokerMetrics = .disabled, logger: Logger, previous: GuardAdoption? = nil
     ) {
         self.catalog = catalog
         self.settings = settings
@@ -49,7 +51,7 @@ public final class MCPServer: Sendable {
         self.visible = VisibleListCache(catalog: catalog, policy: settings.policy)
         let guards = CallGuards(
             limits: settings.limits, backends: catalog.backends.map { ($0.name, resilience[$0.name] ?? BackendResilience()) }, metrics: metrics,
-            logger: logger)
+            logger: logger, adopting: previous?.guards ?? [:])
         self.guards = guards
         self.pipeline = CallPipeline(catalog: catalog, settings: settings, guards: guards, audit: audit, metrics: metrics, logger: logger)
         for guarded in guards.backends { metrics.watch(guarded) }
@@ -58,8 +60,11 @@ public final class MCPServer: Sendable {
     /// Each backend's circuit breaker state (`closed`, `open`, `half_open`), for readiness.
     public var breakerStates: [String: String] { guards.breakerStates }
 
-    /// Capabilities we serve. `listChanged`/`subscribe` are absent: the catalogue is fixed for the process lifetime.
-    static let capabilities: JSONValue = ["tools": [:], "resources": [:], "prompts": [:], "logging": [:]]
+    /// Capabilities we serve. `listChanged`: a hot reload can change the lists, and each session whose visible
+    /// list changed is told (see ``ListChangeHub``). `subscribe` is absent: resources are not watched.
+    static let capabilities: JSONValue = [
+        "tools": ["listChanged": true], "resources": ["listChanged": true], "prompts": ["listChanged": true], "logging": [:],
+    ]
 
     /// Processes one inbound message.
     /// - Parameters:
