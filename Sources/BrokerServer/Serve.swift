@@ -26,14 +26,18 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Write the bound port to this file once listening (for scripts using --port 0).")
     var portFile: String?
 
+    @Option(help: "Override server.metrics.port (0 picks a free port; no effect without a server.metrics section).")
+    var metricsPort: Int?
+
     @Option(help: "Write the metrics listener's bound port to this file once listening (server.metrics.port 0 picks a free one).")
     var metricsPortFile: String?
 
     func run() async throws {
-        let port = self.port, host = self.host
+        let port = self.port, host = self.host, metricsPort = self.metricsPort
         let adjust: @Sendable (inout ServerSettings) -> Void = { settings in
             settings.http.port = port ?? settings.http.port
             settings.http.host = host ?? settings.http.host
+            if let metricsPort { settings.metrics?.port = metricsPort }
         }
         var exporter: MetricsExporter?
         let (broker, configuration) = try options.loadBroker(

@@ -52,8 +52,14 @@ public struct BackendMetrics: Sendable {
         let idle = metrics.pgPoolConnections(LabelValues(backend, "idle"))
         let inUse = metrics.pgPoolConnections(LabelValues(backend, "in_use"))
         let waiting = metrics.pgPoolWaiting(LabelValues(backend))
+        let metrics = self.metrics, backend = self.backend
         metrics.onScrape("pool/" + backend) {
-            guard let l = levels() else { return false }
+            guard let l = levels() else {
+                // The pools are gone (the backend left the configuration): so are their series.
+                for state in ["idle", "in_use"] { metrics.pgPoolConnections.remove(LabelValues(backend, state))?.destroy() }
+                metrics.pgPoolWaiting.remove(LabelValues(backend))?.destroy()
+                return false
+            }
             idle.record(l.idle)
             inUse.record(l.inUse)
             waiting.record(l.waiting)

@@ -93,8 +93,14 @@ extension BrokerMetrics {
         let state = breakerState(LabelValues(name)), running = bulkheadInFlight(LabelValues(name)), queued = bulkheadQueued(LabelValues(name))
         // Pre-created at zero, so a dashboard shows every backend before its first refusal or transition.
         _ = bulkheadRejected(LabelValues(name))
-        onScrape("guard/" + name) { [weak guarded] in
-            guard let guarded else { return false }
+        onScrape("guard/" + name) { [weak guarded, self] in
+            guard let guarded else {
+                // The backend left the configuration (a reload): its gauges go too, so the last state of a removed
+                // backend (an open breaker) cannot keep a dashboard or an alert on it. A changed backend's new guard
+                // replaced this refresh under the same key before that could happen.
+                for family in [breakerState, bulkheadInFlight, bulkheadQueued] { family.remove(LabelValues(name))?.destroy() }
+                return false
+            }
             state.record(Self.breakerLevel(guarded.breaker.stateName))
             running.record(guarded.bulkhead.inFlight)
             queued.record(guarded.bulkhead.waiting)

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 
 /// Settings a reload cannot apply because something built once at start depends on them: the listener (address,
-/// path, connection idle timeout), the session table, the log handler and the HTTP front door.
+/// path, connection idle timeout), the session table, the log handler, the HTTP front door and the metrics listener
+/// (whether metrics are recorded at all is decided with it).
 ///
 /// A reload keeps the serving values (so the new generation describes what actually runs) and warns with the keys
-/// that differ. A setting added later that needs a restart (e.g. the metrics listener) gets one entry here.
+/// that differ. A setting added later that needs a restart gets one entry here.
 public enum RestartOnlySettings {
     /// One setting: its key path, and how to compare and keep it.
     struct Entry: Sendable {
@@ -32,6 +33,7 @@ public enum RestartOnlySettings {
         Entry("server.limits.max_in_flight", \.limits.maxInFlight),
         Entry("server.limits.memory_watermark_mb", \.limits.memoryWatermarkMB),
         Entry("server.limits.gzip_min_bytes", \.limits.gzipMinBytes),
+        Entry("server.metrics", \.metrics),
     ]
 
     /// Puts the serving values of the restart-only settings into `next`; returns the keys whose requested value
