@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import BrokerCore
+@testable import BrokerCore
 import Foundation
 import Logging
 import MCPCore
@@ -84,6 +84,32 @@ final class ReloadTests: XCTestCase {
         XCTAssertEqual(reload["trigger"], "file")
         XCTAssertEqual(reload["old_config_sha256"]?.stringValue, outcome.oldHash)
         XCTAssertEqual(reload["new_config_sha256"]?.stringValue, outcome.newHash)
+    }
+
+    func testTenantRateStateSurvivesAReloadThatKeepsTheLimit() async throws {
+        func write(rate: String, tools: Int) throws {
+            let yaml = "server:\n  limits: { tenant_rate: \"\(rate)\" }\nbackends:\n  a: { kind: test, tool_count: \(tools) }\n"
+                + "policy:\n  roles: { \"*\": { tools: [\"*\"] } }\n"
+            try Data(yaml.utf8).write(to: URL(fileURLWithPath: file))
+        }
+        let acme = Principal(id: "u", tenant: "acme")
+        try write(rate: "1/s burst 2", tools: 4)
+        let (live, reloader) = try start()
+        let first = try XCTUnwrap(live.current.server.guards.tenantLimiter)
+        XCTAssertNil(live.current.server.guards.checkTenantLimits(tool: "a__t0", principal: acme))
+        XCTAssertNil(live.current.server.guards.checkTenantLimits(tool: "a__t0", principal: acme))
+        // Only a backend changed: the spent burst stays spent, so reloading cannot hand a tenant a fresh one.
+        try write(rate: "1/s burst 2", tools: 5)
+        let applied = await reloader.reload(trigger: .file).applied
+        XCTAssertTrue(applied)
+        XCTAssertTrue(try XCTUnwrap(live.current.server.guards.tenantLimiter) === first)
+        XCTAssertEqual(live.current.server.guards.checkTenantLimits(tool: "a__t0", principal: acme)?.scope, .tenant)
+        // A new limit is a new limiter.
+        try write(rate: "100/s burst 200", tools: 5)
+        let changed = await reloader.reload(trigger: .file).applied
+        XCTAssertTrue(changed)
+        XCTAssertFalse(try XCTUnwrap(live.current.server.guards.tenantLimiter) === first)
+        XCTAssertNil(live.current.server.guards.checkTenantLimits(tool: "a__t0", principal: acme))
     }
 
     func testRefusedConfigurationLeavesTheOldGenerationServing() async throws {

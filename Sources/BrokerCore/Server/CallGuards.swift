@@ -11,16 +11,25 @@ final class CallGuards: Sendable {
     let retryBudget: RetryBudget
     let backends: [BackendGuard]
 
-    /// - Parameter adopting: guards of a previous generation, by backend name, to keep instead of building new ones
-    ///   (a reload with that backend's section unchanged keeps its breaker state, bulkhead and cache).
+    /// - Parameters:
+    ///   - adopting: guards of a previous generation, by backend name, to keep instead of building new ones
+    ///     (a reload with that backend's section unchanged keeps its breaker state, bulkhead and cache).
+    ///   - previous: the guards being replaced on a reload: a tenant limiter whose limit is unchanged is kept, so a
+    ///     reload never hands every tenant a fresh burst.
     init(
         limits: ServerLimits, backends: [(name: String, settings: BackendResilience)], metrics: BrokerMetrics = .disabled, logger: Logger,
-        adopting: [String: BackendGuard] = [:]
+        adopting: [String: BackendGuard] = [:], previous: CallGuards? = nil
     ) {
-        tenantLimiter = limits.tenantRate.map { KeyedRateLimiter(limit: $0) }
-        tenantToolLimiter = limits.tenantToolRate.map { KeyedRateLimiter(limit: $0) }
+        tenantLimiter = Self.limiter(limits.tenantRate, keeping: previous?.tenantLimiter)
+        tenantToolLimiter = Self.limiter(limits.tenantToolRate, keeping: previous?.tenantToolLimiter)
         retryBudget = RetryBudget(ratio: limits.retryBudgetRatio)
         self.backends = backends.map { adopting[$0.name] ?? BackendGuard(name: $0.name, settings: $0.settings, metrics: metrics, logger: logger) }
+    }
+
+    static func limiter(_ limit: RateLimit?, keeping old: KeyedRateLimiter?) -> KeyedRateLimiter? {
+        guard let limit else { return nil }
+        if let old, old.limit == limit { return old }
+        return KeyedRateLimiter(limit: limit)
     }
 
     /// Refuses a call that exceeds its tenant's limits, with the wait the model should observe and the limit's scope.

@@ -51,7 +51,7 @@ public final class MCPServer: Sendable {
         self.visible = VisibleListCache(catalog: catalog, policy: settings.policy)
         let guards = CallGuards(
             limits: settings.limits, backends: catalog.backends.map { ($0.name, resilience[$0.name] ?? BackendResilience()) }, metrics: metrics,
-            logger: logger, adopting: previous?.guards ?? [:])
+            logger: logger, adopting: previous?.guards ?? [:], previous: previous?.server.guards)
         self.guards = guards
         self.pipeline = CallPipeline(catalog: catalog, settings: settings, guards: guards, audit: audit, metrics: metrics, logger: logger)
         for guarded in guards.backends { metrics.watch(guarded) }
