@@ -76,12 +76,15 @@ public enum HTTPTransport {
     }
 
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully (in-flight calls finish within their deadlines).
+    /// - Parameter first: services started before and stopped after the HTTP server (the span exporter, which must
+    ///   outlive the calls whose spans it flushes).
     public static func serve(
-        broker: Broker, authenticator: (any Authenticator)?, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void
+        broker: Broker, authenticator: (any Authenticator)?, logger: Logger, first: [any Service] = [],
+        onServerRunning: @escaping @Sendable (Int) async -> Void
     ) async throws {
         let group = ServiceGroup(
             configuration: .init(
-                services: makeServices(broker: broker, authenticator: authenticator, logger: logger, onServerRunning: onServerRunning),
+                services: first + makeServices(broker: broker, authenticator: authenticator, logger: logger, onServerRunning: onServerRunning),
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }

@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import MCPCore
 import NIOCore
+import Tracing
 
 /// The Streamable HTTP endpoint (MCP 2025-11-25 transport): POST for messages, GET for the server stream,
 /// DELETE to end a session.
@@ -94,10 +95,12 @@ struct MCPEndpoint: Sendable {
             _ = await server.process(message, session: session, principal: principal, notify: nil)
             return Response(status: .accepted, headers: headers)
         }
+        // The request's trace context reaches the server span through the task-local (the SSE task inherits it).
+        let trace = TraceContextExtraction.context(request.headers)
         if server.needsStream(rpc, session: session, principal: principal) && (HeaderMatch.contains(accept, "text/event-stream") || HeaderMatch.contains(accept, "*/*")) {
-            return sse(message, session: session, principal: principal, headers: headers)
+            return ServiceContext.$current.withValue(trace) { sse(message, session: session, principal: principal, headers: headers) }
         }
-        let reply = await server.process(message, session: session, principal: principal, notify: nil)
+        let reply = await ServiceContext.$current.withValue(trace) { await server.process(message, session: session, principal: principal, notify: nil) }
         headers[.contentType] = "application/json"
         guard let reply else { return Response(status: .accepted, headers: headers) }
         let encoded = frontDoor.compress(reply, request: request, headers: &headers)

@@ -7,6 +7,7 @@ import BrokerHTTP
 import BrokerStdio
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// `mcp-broker serve`: run the daemon over Streamable HTTP, or over stdio for a desktop client.
 struct Serve: AsyncParsableCommand {
@@ -32,9 +33,10 @@ struct Serve: AsyncParsableCommand {
             settings.http.host = host ?? settings.http.host
         }
         let logger = Logger(label: "mcp-broker")
+        let exporter = try TracingBootstrap.bootstrap(configuration.server.tracing, logger: logger)
         if stdio {
             let transport = StdioTransport(server: broker.server, principal: configuration.server.stdioPrincipal, logger: logger)
-            await transport.run()
+            try await Self.running(exporter, logger: logger) { await transport.run() }
             return
         }
         let path = configuration.server.http.path
@@ -52,10 +54,22 @@ struct Serve: AsyncParsableCommand {
                 "no server.http.auth: every HTTP request runs as the development principal (loopback only)",
                 metadata: ["principal": .string(configuration.server.http.principal.description)])
         }
-        try await HTTPTransport.serve(broker: broker, authenticator: authenticator, logger: logger) { bound in
+        try await HTTPTransport.serve(broker: broker, authenticator: authenticator, logger: logger, first: exporter.map { [$0] } ?? []) { bound in
             logger.info("listening", metadata: ["port": "\(bound)", "path": .string(path), "tools": "\(broker.catalog.tools.count)"])
             if let portFile { try? Data("\(bound)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
         }
     }
 
+    /// Runs `body` with the span exporter's service beside it (stdio has no ServiceGroup of its own), then shuts
+    /// the exporter down gracefully so the last spans are flushed.
+    static func running(_ exporter: (any Service)?, logger: Logger, _ body: () async -> Void) async throws {
+        guard let exporter else { return await body() }
+        let group = ServiceGroup(configuration: .init(services: [exporter], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            await body()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
 }

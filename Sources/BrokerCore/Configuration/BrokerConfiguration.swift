@@ -74,6 +74,8 @@ public struct ServerSettings: Sendable {
     /// `server.tenants`: the only tenants served; `nil` derives them from the rest of the configuration
     /// (see ``BrokerConfiguration/declaredTenants``).
     public var tenants: [String]?
+    /// `server.tracing`: span export (the broker's own tracer without it).
+    public var tracing = TracingSettings()
 
     public init() {}
 }
@@ -200,6 +202,7 @@ public struct BrokerConfiguration {
             out.audit = AuditSettings(path: path, hashKey: try a.secret("hash_key", required: false))
             try a.finish()
         }
+        if let t = try s.section("tracing") { out.tracing = try readTracing(t) }
         if let st = try s.section("stdio") {
             if let p = try st.section("principal") {
                 out.stdioPrincipal = try readPrincipal(p)

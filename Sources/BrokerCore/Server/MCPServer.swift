@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import MCPCore
 import Synchronization
+import Tracing
 
 /// Where a request's encoded notifications and server-to-client requests (`elicitation/create`) go: the POST's
 /// SSE stream, or stdout. `nil` when nothing can be delivered (a plain JSON answer).
@@ -75,35 +76,46 @@ public final class MCPServer: Sendable {
     public func start(_ request: RPCRequest, session: Session, principal: Principal, notify: OutboundSink?) -> Task<[UInt8]?, Never> {
         session.touch()
         session.begin(request.id)
+        // The task inherits the transport's ServiceContext (the HTTP request's trace context) as a task-local.
         let task = Task { () -> [UInt8]? in
-            // tools/list is served from encoded pages: clients list on every connection, and 1,000 tools are 0.5 MB.
-            if request.method == "tools/list", session.isInitialized {
-                let page = self.visible.encodedToolsPage(request.params ?? [:], principal: principal, pageSize: self.settings.pageSize)
-                if session.end(request.id) { return nil }
-                switch page {
-                case .success(let bytes): return RPCEncoding.result(id: request.id, encoded: bytes)
-                case .failure(let error): return RPCEncoding.error(id: request.id, error)
-                }
-            }
-            // tools/call may relay a backend document already encoded; everything else is a value to encode.
-            let reply: Result<MethodResult, RPCError> =
-                if request.method == "tools/call", session.isInitialized {
-                    await self.callTool(request, session: session, principal: principal, notify: notify)
-                } else {
-                    await self.dispatch(request, session: session, principal: principal, notify: notify).map(MethodResult.value)
-                }
-            if session.end(request.id) { return nil }
-            switch reply {
-            case .success(.value(let result)): return RPCEncoding.result(id: request.id, result)
-            case .success(.toolResult(let content, let structured)):
-                return RPCEncoding.result(id: request.id, capacity: structured.bytes.count + 512) { out in
-                    CallToolResult.encode(content: content, structuredContent: structured, into: &out)
-                }
-            case .failure(let error): return RPCEncoding.error(id: request.id, error)
+            await self.withServerSpan(request, session: session) { span in
+                await self.respond(request, session: session, principal: principal, notify: notify, span: span)
             }
         }
         session.attach(request.id) { task.cancel() }
         return task
+    }
+
+    /// Runs one request to its encoded response, or `nil` when it was cancelled.
+    func respond(_ request: RPCRequest, session: Session, principal: Principal, notify: OutboundSink?, span: any Span) async -> [UInt8]? {
+        // tools/list is served from encoded pages: clients list on every connection, and 1,000 tools are 0.5 MB.
+        if request.method == "tools/list", session.isInitialized {
+            let page = visible.encodedToolsPage(request.params ?? [:], principal: principal, pageSize: settings.pageSize)
+            if session.end(request.id) { return nil }
+            switch page {
+            case .success(let bytes): return RPCEncoding.result(id: request.id, encoded: bytes)
+            case .failure(let error):
+                Self.noteOutcome(.failure(error), on: span)
+                return RPCEncoding.error(id: request.id, error)
+            }
+        }
+        // tools/call may relay a backend document already encoded; everything else is a value to encode.
+        let reply: Result<MethodResult, RPCError> =
+            if request.method == "tools/call", session.isInitialized {
+                await callTool(request, session: session, principal: principal, notify: notify)
+            } else {
+                await dispatch(request, session: session, principal: principal, notify: notify).map(MethodResult.value)
+            }
+        Self.noteOutcome(reply, on: span)
+        if session.end(request.id) { return nil }
+        switch reply {
+        case .success(.value(let result)): return RPCEncoding.result(id: request.id, result)
+        case .success(.toolResult(let content, let structured)):
+            return RPCEncoding.result(id: request.id, capacity: structured.bytes.count + 512) { out in
+                CallToolResult.encode(content: content, structuredContent: structured, into: &out)
+            }
+        case .failure(let error): return RPCEncoding.error(id: request.id, error)
+        }
     }
 
     /// A method's result: a value still to encode, or a tool result around an encoded backend document, written
