@@ -23,6 +23,9 @@ let package = Package(
         .executable(name: "mcp-broker", targets: ["BrokerServer"]),
         .executable(name: "crm-demo", targets: ["CRMDemo"]),
     ],
+    // OTLP span export through swift-otel: off by default, because swift-otel and its HTTP client take minutes to
+    // build. `swift build --traits OTLP` builds a broker that honours `server.tracing.otlp`.
+    traits: [.trait(name: "OTLP", description: "Export spans over OTLP/HTTP through swift-otel")],
     dependencies: [
         // ConfigurationSupport is off: our config is strict YAML (unknown keys refused), read through Yams.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
@@ -42,8 +45,10 @@ let package = Package(
         // Metrics: BrokerCore records through CoreMetrics with an injected factory; only BrokerHTTP sees Prometheus.
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
-        // Child spans of a tool call (policy, rate limit, cache, backend call); a no-op until a tracer is bootstrapped.
+        // Tracing API: spans and W3C propagation through our own tracer (BrokerCore/Tracing).
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // Only compiled with the OTLP trait; its gRPC exporter is left out (OTLP/HTTP only).
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: [.trait(name: "OTLPHTTP", condition: .when(traits: ["OTLP"]))]),
     ],
     targets: [
         .target(name: "MCPCore", swiftSettings: swiftSettings),
@@ -72,14 +77,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "SimulationKit", dependencies: ["MCPCore"], swiftSettings: swiftSettings),
-        .target(name: "BrokerBackendMockERP", dependencies: ["BrokerCore", "SimulationKit"], swiftSettings: swiftSettings),
-        .target(name: "BrokerBackendMockHR", dependencies: ["BrokerCore", "SimulationKit"], swiftSettings: swiftSettings),
+        .target(name: "BrokerBackendMockERP", dependencies: ["BrokerCore", "SimulationKit", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        .target(name: "BrokerBackendMockHR", dependencies: ["BrokerCore", "SimulationKit", .product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         // C libraries from Debian -dev packages; only the Postgres backend target can see them.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CPGQuery", providers: [.apt(["libpg-query-dev"])]),
         .target(
             name: "BrokerBackendPostgres",
-            dependencies: ["BrokerCore", "CLibPQ", "CPGQuery", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["BrokerCore", "CLibPQ", "CPGQuery", .product(name: "Logging", package: "swift-log"), .product(name: "Tracing", package: "swift-distributed-tracing")],
             swiftSettings: swiftSettings
         ),
         .systemLibrary(name: "CLibCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -93,6 +98,7 @@ let package = Package(
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -117,6 +123,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -130,13 +137,17 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel", condition: .when(traits: ["OTLP"])),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MCPCoreTests", dependencies: ["MCPCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BrokerCoreTests",
-            dependencies: ["BrokerCore", .product(name: "Prometheus", package: "swift-prometheus")],
+            dependencies: [
+                "BrokerCore", .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

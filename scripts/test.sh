@@ -25,9 +25,12 @@ swift_failed=$(sed -E 's/.*with ([0-9]+) failures?.*/\1/' <<<"$swift_summary")
 swift_total=${swift_total:-0}; swift_failed=${swift_failed:-0}
 if [ "$swift_rc" -ne 0 ] && [ "$swift_failed" -eq 0 ]; then swift_failed=1; fi
 
+step "Build the OTLP variant (swift-otel, package trait OTLP; own scratch path so the default build stays warm)"
+swift build --traits OTLP --scratch-path "$ROOT/.build/otlp" --product mcp-broker 2>&1 | tail -3
+
 step "End-to-end tests (official MCP Python SDK against the real binary)"
 set +e
-MCP_BROKER_BIN="$ROOT/.build/debug/mcp-broker" python3 -m pytest -q -p no:cacheprovider Tests/e2e 2>&1 | tee /tmp/mcp-broker-e2e.log
+MCP_BROKER_BIN="$ROOT/.build/debug/mcp-broker" MCP_BROKER_OTLP_BIN="$ROOT/.build/otlp/debug/mcp-broker" python3 -m pytest -q -p no:cacheprovider Tests/e2e 2>&1 | tee /tmp/mcp-broker-e2e.log
 py_rc=${PIPESTATUS[0]}
 set -e
 read -r py_passed py_failed < <(pytest_counts /tmp/mcp-broker-e2e.log "$py_rc")

@@ -7,6 +7,9 @@ enum MCPHeader {
     static let sessionID = name("Mcp-Session-Id")
     static let protocolVersion = name("MCP-Protocol-Version")
     static let accelBuffering = name("X-Accel-Buffering")
+    /// W3C Trace Context.
+    static let traceparent = name("traceparent")
+    static let tracestate = name("tracestate")
 
     // Only called with the literal names above, which are valid tokens; checked once at first use.
     private static func name(_ n: String) -> HTTPField.Name {

@@ -93,19 +93,23 @@ public enum HTTPTransport {
     /// Serves until SIGTERM or SIGINT, then shuts down gracefully (in-flight calls finish within their deadlines).
     /// - Parameters:
     ///   - extraServices: run beside the listener (the reload service), started first and stopped last.
+    ///   - first: services started before and stopped after everything else (the span exporter, which must outlive
+    ///     the calls whose spans it flushes).
     ///   - metrics: the Prometheus listener (`server.metrics`), run as one more service of the same group.
     public static func serve(
-        live: LiveBroker, extraServices: [any Service] = [], metrics: (exporter: MetricsExporter, settings: MetricsSettings)? = nil,
+        live: LiveBroker, extraServices: [any Service] = [], first: [any Service] = [],
+        metrics: (exporter: MetricsExporter, settings: MetricsSettings)? = nil,
         logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void, onMetricsRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         var services = extraServices + makeServices(live: live, logger: logger, onServerRunning: onServerRunning)
         if let metrics {
-            // First in the list, so it is shut down last and the final numbers of a draining broker can still be scraped.
+            // Before the MCP listener, so it is shut down after it and the final numbers of a draining broker can
+            // still be scraped.
             services.insert(
                 MetricsListener.makeApplication(exporter: metrics.exporter, settings: metrics.settings, logger: logger, onServerRunning: onMetricsRunning),
                 at: 0)
         }
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: first + services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 

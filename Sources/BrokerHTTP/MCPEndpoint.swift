@@ -7,6 +7,7 @@ import Logging
 import MCPCore
 import NIOCore
 import Synchronization
+import Tracing
 
 /// The Streamable HTTP endpoint (MCP 2025-11-25 transport): POST for messages, GET for the server stream,
 /// DELETE to end a session.
@@ -102,11 +103,13 @@ struct MCPEndpoint: Sendable {
             _ = await server.process(message, session: session, principal: principal, notify: nil)
             return Response(status: .accepted, headers: headers)
         }
+        // The request's trace context reaches the server span through the task-local (the SSE task inherits it).
+        let trace = TraceContextExtraction.context(request.headers)
         if server.needsStream(rpc, session: session, principal: principal) && (HeaderMatch.contains(accept, "text/event-stream") || HeaderMatch.contains(accept, "*/*")) {
             streaming = true
-            return sse(message, lease: lease, session: session, principal: principal, headers: headers)
+            return ServiceContext.$current.withValue(trace) { sse(message, lease: lease, session: session, principal: principal, headers: headers) }
         }
-        let reply = await server.process(message, session: session, principal: principal, notify: nil)
+        let reply = await ServiceContext.$current.withValue(trace) { await server.process(message, session: session, principal: principal, notify: nil) }
         headers[.contentType] = "application/json"
         guard let reply else { return Response(status: .accepted, headers: headers) }
         let encoded = frontDoor.compress(reply, request: request, headers: &headers)

@@ -7,6 +7,7 @@ import BrokerHTTP
 import BrokerStdio
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// `mcp-broker serve`: run the daemon over Streamable HTTP, or over stdio for a desktop client.
 struct Serve: AsyncParsableCommand {
@@ -49,6 +50,7 @@ struct Serve: AsyncParsableCommand {
             },
             adjust: adjust)
         let logger = Logger(label: "mcp-broker")
+        let spanExporter = try TracingBootstrap.bootstrap(configuration.server.tracing, logger: logger)
         let path = options.config
         let watched = WatchedHashes.read(path: path, settings: configuration.server)
         let metrics = exporter.flatMap { e in configuration.server.metrics.map { (exporter: e, settings: $0) } }
@@ -66,14 +68,16 @@ struct Serve: AsyncParsableCommand {
             let reloader = Reloader(live: live, path: path, registry: BuiltinBackends.registry, logger: logger, adjust: adjust, onOutcome: onOutcome)
             let reloads = ReloadService(live: live, reloader: reloader, path: path, logger: logger)
             let transport = StdioTransport(live: live, logger: logger)
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try? await reloads.run() }
-                if let metrics {
-                    try await StdioWithMetrics.run(transport, metrics: metrics, logger: logger, onMetricsRunning: onMetricsRunning)
-                } else {
-                    await transport.run()
+            try await Self.running(spanExporter, logger: logger) {
+                try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask { try? await reloads.run() }
+                    if let metrics {
+                        try await StdioWithMetrics.run(transport, metrics: metrics, logger: logger, onMetricsRunning: onMetricsRunning)
+                    } else {
+                        await transport.run()
+                    }
+                    group.cancelAll()
                 }
-                group.cancelAll()
             }
             return
         }
@@ -103,7 +107,7 @@ struct Serve: AsyncParsableCommand {
         let reloads = ReloadService(live: live, reloader: reloader, path: path, logger: logger)
         let tools = broker.catalog.tools.count, mcpPath = configuration.server.http.path
         try await HTTPTransport.serve(
-            live: live, extraServices: [reloads], metrics: metrics, logger: logger,
+            live: live, extraServices: [reloads], first: spanExporter.map { [$0] } ?? [], metrics: metrics, logger: logger,
             onServerRunning: { bound in
                 logger.info("listening", metadata: ["port": "\(bound)", "path": .string(mcpPath), "tools": "\(tools)"])
                 if let portFile { try? Data("\(bound)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
@@ -121,5 +125,18 @@ struct Serve: AsyncParsableCommand {
     static func recordReload(_ outcome: ReloadOutcome, metrics: BrokerMetrics) {
         metrics.recordReload(success: outcome.applied)
         if outcome.applied { metrics.setActiveConfig(hash: outcome.newHash) }
+    }
+
+    /// Runs `body` with the span exporter's service beside it (stdio has no ServiceGroup of its own), then shuts
+    /// the exporter down gracefully so the last spans are flushed.
+    static func running(_ exporter: (any Service)?, logger: Logger, _ body: () async throws -> Void) async throws {
+        guard let exporter else { return try await body() }
+        let group = ServiceGroup(configuration: .init(services: [exporter], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await body()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
     }
 }

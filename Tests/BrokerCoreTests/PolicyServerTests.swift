@@ -113,7 +113,7 @@ final class PolicyServerTests: XCTestCase {
             XCTAssertEqual(line["principal"], "m")
             XCTAssertEqual(line["tenant"], "t")
             XCTAssertEqual(line["args_sha256"]?.stringValue?.count, 64)
-            XCTAssertEqual(line["correlation_id"]?.stringValue?.count, 16)
+            XCTAssertEqual(line["correlation_id"]?.stringValue?.count, 32)
         }
         let raw = try String(contentsOfFile: auditPath, encoding: .utf8)
         XCTAssertFalse(raw.contains("hunter2"), "argument values must never reach the audit log")

@@ -272,7 +272,7 @@ async def test_abac_region_rule_allows_and_denies_by_argument(auth_broker: AuthB
     assert {d["rule"] for d in denied} >= {"regional-analysts-see-their-region"}
     assert any(a["target"] == "warehouse__revenue_by_month" and a["outcome"] == "ok" for a in allowed)
     for line in lines:
-        assert line["tenant"] == "acme" and len(line["correlation_id"]) == 16 and "duration_ms" in line
+        assert line["tenant"] == "acme" and len(line["correlation_id"]) == 32 and "duration_ms" in line
         assert set(line) <= {"time", "correlation_id", "principal", "tenant", "method", "target", "backend", "args_sha256",
                              "decision", "rule", "outcome", "duration_ms"}
     text = auth_broker.audit_path.read_text()

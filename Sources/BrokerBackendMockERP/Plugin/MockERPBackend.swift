@@ -82,6 +82,8 @@ final class MockERPBackend: Backend {
         do { headers = try authHeaders() } catch { throw credentialUnavailable() }
         headers[ERPRequest.partitionHeader] = context.principal.tenant
         if let idempotencyKey { headers[ERPRequest.repeatabilityHeader] = idempotencyKey }
+        // The call's trace context, as a real HTTP client would send it.
+        for (name, value) in TracePropagation.headers() { headers[name] = value }
         let request = ERPRequest(method: method, path: path, query: query, body: body, headers: headers)
         let response: ERPResponse
         do {

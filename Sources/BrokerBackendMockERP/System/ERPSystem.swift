@@ -2,6 +2,7 @@
 
 import BrokerCore
 import Foundation
+import Logging
 import MCPCore
 import SimulationKit
 import Synchronization
@@ -34,15 +35,36 @@ final class ERPSystem: Sendable {
     let faults: FaultPlan
     let idempotency = IdempotencyStore()
     private let stores = Mutex<[String: TenantStore]>([:])
+    /// The system's own access log (its label tells it apart from the broker's lines).
+    private let accessLog = Logger(label: "mock-erp")
 
     init(settings: Settings, faults: FaultPlan) {
         self.settings = settings
         self.faults = faults
     }
 
-    /// The single entry point: one request in, one native response out.
+    /// The single entry point: one request in, one native response out, one access log line.
     /// - Throws: `CancellationError` when the caller cancelled while the simulated latency elapsed.
     func handle(_ request: ERPRequest) async throws(CancellationError) -> ERPResponse {
+        let response = try await serve(request)
+        logAccess(request, status: response.status)
+        return response
+    }
+
+    /// The access log a real ERP's web dispatcher keeps, with the incoming W3C trace id (`trace_id`) so a
+    /// request can be tied to the MCP call that made it. No credentials, no query options (they hold filters).
+    private func logAccess(_ request: ERPRequest, status: Int) {
+        var metadata: Logger.Metadata = [
+            "http_method": .string(request.method.rawValue), "path": .string(String(request.path.prefix(200))), "status": "\(status)",
+        ]
+        if let raw = request.headers[TraceHeader.traceparent], let ids = TraceParent.parse(raw) {
+            metadata["trace_id"] = .string(ids.traceID.hex)
+            metadata["parent_span_id"] = .string(ids.spanID.hex)
+        }
+        accessLog.info("erp request served", metadata: metadata)
+    }
+
+    private func serve(_ request: ERPRequest) async throws(CancellationError) -> ERPResponse {
         switch faults.next() {
         case .down:
             return Self.unavailable

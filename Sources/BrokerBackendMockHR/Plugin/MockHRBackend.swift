@@ -99,6 +99,8 @@ public final class MockHRBackend: Backend {
         var headers = key.withValue { ["X-API-Key": $0] }
         headers["X-Client-Id"] = "mcp-broker@" + tenant
         if let idempotencyKey { headers["Idempotency-Key"] = idempotencyKey }
+        // The call's trace context, as a real HTTP client would send it.
+        for (name, value) in TracePropagation.headers() { headers[name] = value }
         let request = HRNativeRequest(method: method, path: "\(HRSystem.apiPrefix)/\(tenant)/\(path)", query: query, body: body, headers: headers)
         let response = await system.handle(request)
         // A call cancelled or timed out while the system was answering reports that, not the system's reaction.

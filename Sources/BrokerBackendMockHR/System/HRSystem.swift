@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import BrokerCore
+import Logging
 import MCPCore
 import SimulationKit
 import Synchronization
@@ -28,6 +29,8 @@ public final class HRSystem: Sendable {
     private let idBases: [String: Int]
     private let partitions = Mutex<[String: HRPartition]>([:])
     let idempotency = IdempotencyStore()
+    /// The system's own access log (its label tells it apart from the broker's lines).
+    private let accessLog = Logger(label: "mock-hr")
 
     /// Creates the system. Nothing is generated until a tenant is first used.
     /// - Parameters:
@@ -51,8 +54,27 @@ public final class HRSystem: Sendable {
     /// Provisioned tenants, sorted.
     public var tenants: [String] { idBases.keys.sorted() }
 
-    /// Handles one API request.
+    /// Handles one API request and writes its access log line.
     public func handle(_ request: HRNativeRequest) async -> HRNativeResponse {
+        let response = await serve(request)
+        logAccess(request, status: response.status)
+        return response
+    }
+
+    /// The access log a real HR API gateway keeps, with the incoming W3C trace id (`trace_id`) so a request can be
+    /// tied to the MCP call that made it. No credentials, no query (it may hold search terms).
+    private func logAccess(_ request: HRNativeRequest, status: Int) {
+        var metadata: Logger.Metadata = [
+            "http_method": .string(request.method.rawValue), "path": .string(String(request.path.prefix(200))), "status": "\(status)",
+        ]
+        if let raw = request.header(TraceHeader.traceparent), let ids = TraceParent.parse(raw) {
+            metadata["trace_id"] = .string(ids.traceID.hex)
+            metadata["parent_span_id"] = .string(ids.spanID.hex)
+        }
+        accessLog.info("hr request served", metadata: metadata)
+    }
+
+    private func serve(_ request: HRNativeRequest) async -> HRNativeResponse {
         switch faultPlan.next() {
         case .down:
             return .unavailable

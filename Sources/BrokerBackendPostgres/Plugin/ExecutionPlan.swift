@@ -2,6 +2,7 @@
 
 import BrokerCore
 import Synchronization
+import Tracing
 
 /// The statements one warehouse call sends on its pooled connection, in order.
 ///
@@ -30,22 +31,44 @@ struct ExecutionPlan: Sendable {
     let searchPath: String?
     let statementTimeout: Duration
 
-    func run(on c: PGConnection) async throws(PGError) -> Outcome {
+    /// Runs the plan inside a client span `pg.query`, every statement tagged with the span's trace context.
+    func traced(on c: PGConnection) async throws(PGError) -> Outcome {
+        let outcome: Result<Outcome, PGError> = await withSpan("pg.query", ofKind: .client) { span in
+            if span.isRecording {
+                var attributes: SpanAttributes = ["db.system.name": "postgresql"]
+                if let operation = SQLComment.operationName(sql) { attributes["db.operation.name"] = operation }
+                span.attributes = attributes
+            }
+            let comment = SQLComment(TracePropagation.traceParent(in: span.context))
+            do throws(PGError) {
+                return .success(try await run(on: c, comment: comment))
+            } catch {
+                if span.isRecording {
+                    span.attributes["error.type"] = error.sqlState ?? String(describing: error.kind)
+                    span.setStatus(SpanStatus(code: .error))
+                }
+                return .failure(error)
+            }
+        }
+        return try outcome.get()
+    }
+
+    func run(on c: PGConnection, comment: SQLComment = SQLComment(nil)) async throws(PGError) -> Outcome {
         // The database is the real boundary: a read-only transaction unless the query is declared a write, and a
         // statement timeout from the call's deadline either way.
-        try await c.execute(writes ? "BEGIN READ WRITE" : "BEGIN READ ONLY")
-        try await c.execute("SET LOCAL statement_timeout = \(max(1, statementTimeout.wholeMilliseconds))")
+        try await c.execute(comment.tag(writes ? "BEGIN READ WRITE" : "BEGIN READ ONLY"))
+        try await c.execute(comment.tag("SET LOCAL statement_timeout = \(max(1, statementTimeout.wholeMilliseconds))"))
         if let searchPath {
             // pg_catalog first, as PostgreSQL does implicitly (built-in functions and operators win); pg_temp last
             // so that no temporary object can shadow a curated name.
-            try await c.execute("SET LOCAL search_path = pg_catalog, \(Self.identifier(searchPath)), pg_temp")
+            try await c.execute(comment.tag("SET LOCAL search_path = pg_catalog, \(Self.identifier(searchPath)), pg_temp"))
         }
         var columns: [PGColumn]?
         var statement = offset > 0 ? "SELECT * FROM (\(sql)\n) AS page OFFSET \(offset)" : sql
         var marked = false
         if bounded {
             let described: [PGColumn]
-            if let knownColumns { described = knownColumns } else { described = try await c.describe(sql) }
+            if let knownColumns { described = knownColumns } else { described = try await c.describe(comment.tag(sql)) }
             columns = described
             let rewrite = BoundedSelect(sql: sql, columns: described, byteCap: byteCap, offset: offset, rowLimit: rowLimit)
             if let bounded = rewrite.statement {
@@ -53,9 +76,9 @@ struct ExecutionPlan: Sendable {
                 marked = true
             }
         }
-        var rows = try await c.query(statement, parameters: parameters, rowLimit: rowLimit, byteLimit: byteCap, sizeMarker: marked)
+        var rows = try await c.query(comment.tag(statement), parameters: parameters, rowLimit: rowLimit, byteLimit: byteCap, sizeMarker: marked)
         // A write is acknowledged only once COMMIT has returned.
-        try await c.execute(writes ? "COMMIT" : "ROLLBACK")
+        try await c.execute(comment.tag(writes ? "COMMIT" : "ROLLBACK"))
         // The rewrite names its columns c1…cn: show the caller's names (the types are the rewrite's, which are the same).
         if marked, let columns, columns.count == rows.columns.count {
             rows.columns = zip(columns, rows.columns).map { PGColumn(name: $0.name, typeOID: $1.typeOID) }

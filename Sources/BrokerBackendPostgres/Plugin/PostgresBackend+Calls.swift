@@ -99,7 +99,7 @@ extension PostgresBackend {
         let run: ExecutionPlan.Outcome
         do {
             run = try await Deadline.run(until: .now + budget + .milliseconds(250)) {
-                try await pool.withConnection(deadline: .now + budget) { c in try await plan.run(on: c) }
+                try await pool.withConnection(deadline: .now + budget) { c in try await plan.traced(on: c) }
             }
         } catch let e as BrokerError where e.code == .timeout {
             described.forget(tool)

@@ -38,7 +38,7 @@ extension RESTBackend {
         request.pinnedAddress = tokenAddress
         request.allowedProtocols = configuration.isInternal ? "http,https" : "https"
         let response: CurlResponse
-        do { response = try await curl.perform(request) } catch { throw map(error) }
+        do { response = try await tracedPerform(request, template: components.path) } catch { throw map(error) }
         guard response.status == 200,
             let document = try? JSONParser.parse(response.body, limits: .init(maxDepth: 8, rejectNUL: true)),
             let accessToken = document["access_token"]?.stringValue, !accessToken.isEmpty

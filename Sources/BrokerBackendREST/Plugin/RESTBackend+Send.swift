@@ -46,7 +46,7 @@ extension RESTBackend {
             request.allowedProtocols = configuration.isInternal ? "http,https" : "https"
             try applyTLS(&request)
             let outcome: Result<CurlResponse, CurlError>
-            do { outcome = .success(try await curl.perform(request)) } catch { outcome = .failure(error) }
+            do { outcome = .success(try await tracedPerform(request, template: configuration.pathPrefix + op.pathTemplate)) } catch { outcome = .failure(error) }
             if holdsRetryPermit {
                 context.retryFinished()
                 holdsRetryPermit = false

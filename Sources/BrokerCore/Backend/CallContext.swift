@@ -2,6 +2,7 @@
 
 import Logging
 import MCPCore
+import Tracing
 
 /// Who is calling: a verified principal and the tenant it belongs to.
 ///
@@ -75,7 +76,8 @@ public struct CallContext: Sendable {
     public var correlationID: String
     /// Absolute deadline; work past it is cancelled.
     public var deadline: ContinuousClock.Instant
-    /// A logger carrying `correlation_id`, `principal`, `tenant` and (once routed) `backend` metadata.
+    /// A logger carrying `correlation_id`, `principal`, `tenant`, `trace_id`/`span_id` (under a span) and (once
+    /// routed) `backend` metadata.
     public var logger: Logger
     /// Progress and log notifications to the client.
     public var notifier: ClientNotifier
@@ -91,6 +93,11 @@ public struct CallContext: Sendable {
         logger[metadataKey: "correlation_id"] = .string(correlationID)
         logger[metadataKey: "principal"] = .string(principal.id)
         logger[metadataKey: "tenant"] = .string(principal.tenant)
+        // The span id tells apart the requests of one trace (a client may send one traceparent for several calls).
+        if let ids = TracePropagation.traceParent(in: ServiceContext.current) {
+            logger[metadataKey: "trace_id"] = .string(ids.traceID.hex)
+            logger[metadataKey: "span_id"] = .string(ids.spanID.hex)
+        }
         self.logger = logger
     }
 
@@ -124,11 +131,10 @@ public struct CallContext: Sendable {
 }
 
 extension CallContext {
-    /// A fresh correlation id: 16 random hex characters.
+    /// The correlation id of the work in progress: the trace id of the current span (32 lowercase hex characters),
+    /// so one id finds the call's log lines, audit line, error result, backend requests and exported spans. Outside
+    /// any span (no tracer bootstrapped: tools, tests) a fresh random id of the same shape.
     public static func newCorrelationID() -> String {
-        var g = SystemRandomNumberGenerator()
-        let v = g.next() as UInt64
-        let hex = String(v, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        (TracePropagation.traceParent(in: ServiceContext.current)?.traceID ?? TraceIDSource.traceID()).hex
     }
 }

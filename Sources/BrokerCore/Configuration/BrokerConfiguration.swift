@@ -79,6 +79,8 @@ public struct ServerSettings: Sendable {
     public var servedTenants: Set<String> = []
     /// `server.metrics`: the Prometheus listener; `nil` means no listener and no metrics recorded.
     public var metrics: MetricsSettings?
+    /// `server.tracing`: span export (the broker's own tracer without it).
+    public var tracing = TracingSettings()
     /// `server.reload`: whether and how often the configuration files are polled for changes.
     public var reload = ReloadSettings()
 
@@ -234,6 +236,7 @@ public struct BrokerConfiguration {
             out.audit = AuditSettings(path: path, hashKey: try a.secret("hash_key", required: false))
             try a.finish()
         }
+        if let t = try s.section("tracing") { out.tracing = try readTracing(t) }
         if let st = try s.section("stdio") {
             if let p = try st.section("principal") {
                 out.stdioPrincipal = try readPrincipal(p)

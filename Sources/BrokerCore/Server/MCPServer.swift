@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import MCPCore
 import Synchronization
+import Tracing
 
 /// Where a request's encoded notifications and server-to-client requests (`elicitation/create`) go: the POST's
 /// SSE stream, or stdout. `nil` when nothing can be delivered (a plain JSON answer).
@@ -95,20 +96,23 @@ public final class MCPServer: Sendable {
     public func start(_ request: RPCRequest, session: Session, principal: Principal, notify: OutboundSink?) -> Task<[UInt8]?, Never> {
         session.touch()
         session.begin(request.id)
+        // The task inherits the transport's ServiceContext (the HTTP request's trace context) as a task-local.
         let task = Task { () -> [UInt8]? in
-            let metrics = self.metrics
-            // Without metrics the request path reads no clock and takes no session lock for them.
-            let begun: ContinuousClock.Instant? = metrics.isEnabled ? .now : nil
-            metrics.requestStarted()
-            let (reply, tool, errorType) = await self.respond(request, session: session, principal: principal, notify: notify)
-            metrics.requestEnded()
-            if let begun {
-                metrics.recordOperation(
-                    method: request.method, tool: tool, errorType: errorType, version: session.protocolVersion ?? "", transport: session.transport,
-                    duration: ContinuousClock.now - begun)
+            await self.withServerSpan(request, session: session) { span in
+                let metrics = self.metrics
+                // Without metrics the request path reads no clock and takes no session lock for them.
+                let begun: ContinuousClock.Instant? = metrics.isEnabled ? .now : nil
+                metrics.requestStarted()
+                let (reply, tool, errorType) = await self.respond(request, session: session, principal: principal, notify: notify, span: span)
+                metrics.requestEnded()
+                if let begun {
+                    metrics.recordOperation(
+                        method: request.method, tool: tool, errorType: errorType, version: session.protocolVersion ?? "", transport: session.transport,
+                        duration: ContinuousClock.now - begun)
+                }
+                if session.end(request.id) { return nil }
+                return reply()
             }
-            if session.end(request.id) { return nil }
-            return reply()
         }
         session.attach(request.id) { task.cancel() }
         return task
@@ -117,13 +121,15 @@ public final class MCPServer: Sendable {
     /// Runs one request: the encoder of its response (run only if the request was not cancelled meanwhile), with
     /// its operation metric's tool and error labels.
     func respond(
-        _ request: RPCRequest, session: Session, principal: Principal, notify: OutboundSink?
+        _ request: RPCRequest, session: Session, principal: Principal, notify: OutboundSink?, span: any Span
     ) async -> (reply: () -> [UInt8], tool: String, errorType: String) {
         // tools/list is served from encoded pages: clients list on every connection, and 1,000 tools are 0.5 MB.
         if request.method == "tools/list", session.isInitialized {
             switch visible.encodedToolsPage(request.params ?? [:], principal: principal, pageSize: settings.pageSize) {
             case .success(let bytes): return ({ RPCEncoding.result(id: request.id, encoded: bytes) }, "", "")
-            case .failure(let error): return ({ RPCEncoding.error(id: request.id, error) }, "", MetricLabels.rpcCode(error))
+            case .failure(let error):
+                Self.noteOutcome(.failure(error), on: span)
+                return ({ RPCEncoding.error(id: request.id, error) }, "", MetricLabels.rpcCode(error))
             }
         }
         // tools/call may relay a backend document already encoded; everything else is a value to encode.
@@ -137,6 +143,7 @@ public final class MCPServer: Sendable {
             if case .failure(let error) = reply { errorType = MetricLabels.rpcCode(error) }
             if request.method == "tools/call" { tool = MetricLabels.unknownTool }
         }
+        Self.noteOutcome(reply, on: span)
         switch reply {
         case .success(.value(let result)): return ({ RPCEncoding.result(id: request.id, result) }, tool, errorType)
         case .success(.toolResult(let content, let structured)):
