@@ -25,8 +25,8 @@ swift_failed=$(sed -E 's/.*with ([0-9]+) failures?.*/\1/' <<<"$swift_summary")
 swift_total=${swift_total:-0}; swift_failed=${swift_failed:-0}
 if [ "$swift_rc" -ne 0 ] && [ "$swift_failed" -eq 0 ]; then swift_failed=1; fi
 
-step "Build the OTLP variant (swift-otel, package trait OTLP; own scratch path so the default build stays warm)"
-swift build --traits OTLP --scratch-path "$ROOT/.build/otlp" --product mcp-broker 2>&1 | tail -3
+step "The OTLP variant (package trait OTLP compiles swift-otel: ~7 min the first time; own scratch path keeps the default build warm)"
+build_broker --traits OTLP --scratch-path "$ROOT/.build/otlp" --product mcp-broker
 
 step "End-to-end tests (official MCP Python SDK against the real binary)"
 set +e
