@@ -262,10 +262,13 @@ def test_stdio_broker_serves_metrics_too(tmp_path: Path) -> None:
             {"jsonrpc": "2.0", "method": "notifications/initialized"},
             {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "hr__list_departments", "arguments": {}}},
         ]
+        # As a client does: the call only after initialize has been answered (requests run concurrently).
+        answers = []
         for m in messages:
             proc.stdin.write((json.dumps(m) + "\n").encode())
-        proc.stdin.flush()
-        answers = [json.loads(proc.stdout.readline()) for _ in range(2)]
+            proc.stdin.flush()
+            if "id" in m:
+                answers.append(json.loads(proc.stdout.readline()))
         assert [a["id"] for a in answers] == [1, 2] and "error" not in answers[1], answers
         deadline = time.monotonic() + 30
         while not (port_file.exists() and port_file.read_text().strip().isdigit()):

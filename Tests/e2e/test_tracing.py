@@ -350,14 +350,31 @@ def test_spans_are_exported_over_otlp_http_json(tmp_path: Path, probe: Recorder)
         failed = by_name["tools/call probe__missing"][0]
         assert failed["attrs"]["error.type"] == "not_found"
         server_ids = {sp["spanId"] for sp in servers}
+        by_id = {sp["spanId"]: sp for sp in spans}
+
+        def chain(sp: dict[str, Any]) -> list[str]:
+            """Names from the span's parent up to the server span (the pipeline's stage spans lie between)."""
+            names, parent = [], by_id.get(sp["parentSpanId"])
+            while parent is not None and len(names) < 10:
+                names.append(parent["name"])
+                if parent["spanId"] in server_ids:
+                    break
+                parent = by_id.get(parent["parentSpanId"])
+            return names
+
         rest = by_name["rest.request"]
-        assert len(rest) == 2 and all(sp["parentSpanId"] in server_ids for sp in rest)
+        assert len(rest) == 2
+        for sp in rest:
+            # REST request <- the guarded backend call <- ... <- the server span of its tools/call.
+            up = chain(sp)
+            assert up[0] == "mcp_broker.backend_call" and up[-1].startswith("tools/call"), up
+        assert {"mcp_broker.policy", "mcp_broker.rate_limit", "mcp_broker.backend_call"} <= set(by_name), by_name.keys()
         assert {sp["attrs"].get("http.response.status_code") for sp in rest} == {"200", "404"} or {
             sp["attrs"].get("http.response.status_code") for sp in rest} == {200, 404}
         received = {r["headers"]["traceparent"].split("-")[2] for r in probe.requests("/api/") if trace_id in r["headers"].get("traceparent", "")}
         assert received == {sp["spanId"] for sp in rest}, "the backend saw the rest.request spans as its parents"
         pg = by_name["pg.query"][0]
-        assert pg["parentSpanId"] == by_name["tools/call warehouse__run_sql"][0]["spanId"]
+        assert chain(pg)[0] == "mcp_broker.backend_call" and chain(pg)[-1] == "tools/call warehouse__run_sql", chain(pg)
         assert pg["attrs"]["db.system.name"] == "postgresql" and pg["attrs"]["db.operation.name"] == "SELECT"
     finally:
         collector.shutdown()
