@@ -125,6 +125,26 @@ final class MetricsRecordingTests: XCTestCase {
         BackendMetrics.disabled.restRequest(newConnection: true)
     }
 
+    func testGaugesOfAGoneBackendLeaveTheExposition() throws {
+        let fixture = MetricsFixture()
+        let reporter = BackendMetrics(metrics: fixture.metrics, backend: "wh")
+        let pools = Mutex<PoolLevels?>(PoolLevels(idle: 1))
+        reporter.watchPools { pools.withLock { $0 } }
+        var server: MCPServer? = try makeMetricsServer(metrics: fixture.metrics).0
+        XCTAssertNotNil(server)
+        XCTAssertEqual(fixture.scrape()[#"mcp_broker_breaker_state{backend="a"}"#], 0)
+        XCTAssertEqual(fixture.scrape()[#"mcp_broker_pg_pool_connections{backend="wh",state="idle"}"#], 1)
+        // A reload dropped both backends: their pools and guards are gone, and so must their gauges be, or the last
+        // state of a removed backend (an open breaker) would keep an alert firing.
+        server = nil
+        pools.withLock { $0 = nil }
+        let s = fixture.scrape()
+        XCTAssertNil(s[#"mcp_broker_breaker_state{backend="a"}"#])
+        XCTAssertNil(s[#"mcp_broker_bulkhead_in_flight{backend="a"}"#])
+        XCTAssertNil(s[#"mcp_broker_pg_pool_connections{backend="wh",state="idle"}"#])
+        XCTAssertNil(s[#"mcp_broker_pg_pool_waiting{backend="wh"}"#])
+    }
+
     func testMetricsConfigurationIsStrict() throws {
         let c = try BrokerConfiguration.parse(yaml: "server:\n  metrics: { host: 0.0.0.0, port: 0, path: /m }\n")
         XCTAssertEqual(c.server.metrics?.host, "0.0.0.0")
