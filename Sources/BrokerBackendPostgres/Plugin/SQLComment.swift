@@ -29,23 +29,7 @@ struct SQLComment: Sendable, Equatable {
 
     /// Percent-encoding of everything but RFC 3986 unreserved characters: quotes, `*` and `/` never reach the
     /// comment, so a value cannot end it or the string literal around it.
-    static func encode(_ value: String) -> String {
-        var out = ""
-        out.reserveCapacity(value.utf8.count)
-        for b in value.utf8 {
-            switch b {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(b))
-            default:
-                let hex = Array("0123456789ABCDEF".unicodeScalars)
-                out.unicodeScalars.append("%")
-                out.unicodeScalars.append(hex[Int(b >> 4)])
-                out.unicodeScalars.append(hex[Int(b & 0xF)])
-            }
-        }
-        return out
-    }
+    static func encode(_ value: String) -> String { PercentEncoding.unreserved(value) }
 
     /// `db.operation.name`: the statement's leading keyword when it is a known one (never free text).
     static func operationName(_ sql: String) -> String? {

@@ -64,23 +64,7 @@ extension RESTOperation {
     }
 
     /// Percent-encodes everything outside the RFC 3986 unreserved set (`A-Z a-z 0-9 - . _ ~`), UTF-8 first.
-    static func percentEncode(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(b))
-            default:
-                let hex = Array("0123456789ABCDEF".unicodeScalars)
-                out.unicodeScalars.append("%")
-                out.unicodeScalars.append(hex[Int(b >> 4)])
-                out.unicodeScalars.append(hex[Int(b & 0x0F)])
-            }
-        }
-        return out
-    }
+    static func percentEncode(_ s: String) -> String { PercentEncoding.unreserved(s) }
 
     /// `name=value&…`, both sides percent-encoded (no leading `?`).
     static func encodeQuery(_ items: [(String, String)]) -> String {
