@@ -133,7 +133,9 @@ public final class Catalog: Sendable {
 
     /// Finds a tool by its full name.
     public func tool(named name: String) -> CatalogTool? {
-        guard let range = name.range(of: separator) else { return nil }
+        // A UTF-8 scan, not Foundation's `range(of:)`: this runs for every call (twice, with the span name), and the
+        // Foundation search cost more than the two dictionary lookups after it.
+        guard let range = name.utf8.firstRange(of: separator.utf8) else { return nil }
         guard let b = backendIndex[String(name[..<range.lowerBound])] else { return nil }
         guard let t = toolTables[b][String(name[range.upperBound...])] else { return nil }
         return tools[t]
