@@ -19,6 +19,7 @@ enum TracingBootstrap {
         if let otlp = settings.otlp {
             let (tracer, service) = try OTel.makeTracingBackend(configuration: configuration(otlp, logger: logger))
             InstrumentationSystem.bootstrap(tracer)
+            ChildSpans.record()
             logger.info("exporting spans over OTLP", metadata: ["endpoint": .string(otlp.endpoint), "protocol": .string(otlp.wireProtocol.rawValue)])
             return service
         }

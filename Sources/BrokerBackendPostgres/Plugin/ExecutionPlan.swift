@@ -31,22 +31,20 @@ struct ExecutionPlan: Sendable {
     let searchPath: String?
     let statementTimeout: Duration
 
-    /// Runs the plan inside a client span `pg.query`, every statement tagged with the span's trace context.
+    /// Runs the plan inside a client span `pg.query` (when spans are exported), every statement tagged with the
+    /// trace context.
     func traced(on c: PGConnection) async throws(PGError) -> Outcome {
-        let outcome: Result<Outcome, PGError> = await withSpan("pg.query", ofKind: .client) { span in
+        let outcome: Result<Outcome, PGError> = await withChildSpan("pg.query", ofKind: .client) { span in
             if span.isRecording {
                 var attributes: SpanAttributes = ["db.system.name": "postgresql"]
                 if let operation = SQLComment.operationName(sql) { attributes["db.operation.name"] = operation }
-                span.attributes = attributes
+                span.set(attributes)
             }
             let comment = SQLComment(TracePropagation.traceParent(in: span.context))
             do throws(PGError) {
                 return .success(try await run(on: c, comment: comment))
             } catch {
-                if span.isRecording {
-                    span.attributes["error.type"] = error.sqlState ?? String(describing: error.kind)
-                    span.setStatus(SpanStatus(code: .error))
-                }
+                if span.isRecording { span.fail(error.sqlState ?? String(describing: error.kind)) }
                 return .failure(error)
             }
         }

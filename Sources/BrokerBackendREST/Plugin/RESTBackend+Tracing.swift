@@ -11,7 +11,7 @@ extension RESTBackend {
     /// them never sees task-locals.
     /// - Parameter template: the path template (`url.template`), never the filled path, which may hold identifiers.
     func tracedPerform(_ request: CurlRequest, template: String) async throws(CurlError) -> CurlResponse {
-        let outcome: Result<CurlResponse, CurlError> = await withSpan("rest.request", ofKind: .client) { span in
+        let outcome: Result<CurlResponse, CurlError> = await withChildSpan("rest.request", ofKind: .client) { span in
             var request = request
             request.headers.append(contentsOf: TracePropagation.headers(for: span.context))
             if span.isRecording {
@@ -20,21 +20,17 @@ extension RESTBackend {
                 attributes["server.address"] = configuration.host
                 attributes["server.port"] = configuration.port
                 attributes["url.template"] = template
-                span.attributes = attributes
+                span.set(attributes)
             }
             let result: Result<CurlResponse, CurlError>
             do throws(CurlError) { result = .success(try await curl.perform(request)) } catch { result = .failure(error) }
             if span.isRecording {
                 switch result {
                 case .success(let response):
-                    span.attributes["http.response.status_code"] = response.status
-                    if response.status >= 500 {
-                        span.attributes["error.type"] = String(response.status)
-                        span.setStatus(SpanStatus(code: .error))
-                    }
+                    span.set("http.response.status_code", response.status)
+                    if response.status >= 500 { span.fail(String(response.status)) }
                 case .failure(let error):
-                    span.attributes["error.type"] = String(describing: error.kind)
-                    span.setStatus(SpanStatus(code: .error))
+                    span.fail(String(describing: error.kind))
                 }
             }
             return result

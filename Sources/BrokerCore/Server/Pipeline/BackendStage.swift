@@ -9,13 +9,12 @@ struct BackendStage: Sendable {
     let metrics: BrokerMetrics
 
     func run(_ call: ToolCall) async -> CallOutcome {
-        await withSpan("mcp_broker.backend_call", ofKind: .client) { span in
-            span.attributes["mcp_broker.backend"] = call.backend.name
-            span.attributes["mcp_broker.tool"] = call.name
+        await withChildSpan("mcp_broker.backend_call", ofKind: .client) { span in
+            span.set("mcp_broker.backend", call.backend.name)
+            span.set("mcp_broker.tool", call.name)
             let outcome = await guardedCall(call)
             if case .failure(let error) = outcome.result {
-                span.attributes["error.type"] = error.code.rawValue
-                span.setStatus(SpanStatus(code: .error))
+                span.fail(error.code.rawValue)
             }
             return outcome
         }

@@ -18,10 +18,10 @@ struct CacheStage: CallStage {
                 backend: call.tool.backendIndex, tool: call.tool.definition.name, arguments: call.arguments, principal: principal,
                 visibilityClass: policy.visibilityClass(of: principal))
         else { return await next(call) }
-        return await withSpan("mcp_broker.cache") { span in
+        return await withChildSpan("mcp_broker.cache") { span in
             let begun = ContinuousClock.now
             let (result, source) = await cache.lookup(for: key) { try await next(call).result.get() }
-            span.attributes["mcp_broker.cache.result"] = source.rawValue
+            span.set("mcp_broker.cache.result", source.rawValue)
             metrics.recordCacheLookup(backend: call.backend.name, source)
             // Waiting for another caller's load is waiting for the backend, not the broker's own time.
             if source == .joined { call.timing.addBackend(ContinuousClock.now - begun) }

@@ -9,7 +9,7 @@ struct PolicyStage: CallStage {
     let policy: Policy
 
     func handle(_ call: ToolCall, next: CallNext) async -> CallOutcome {
-        let decision = withSpan("mcp_broker.policy") { _ in
+        let decision = withChildSpan("mcp_broker.policy") { _ in
             policy.checkArguments(tool: call.name, principal: call.context.principal, arguments: call.arguments)
         }
         if case .deny(let rule, let message)? = decision {

@@ -10,7 +10,7 @@ struct TenantLimitStage: CallStage {
     let metrics: BrokerMetrics
 
     func handle(_ call: ToolCall, next: CallNext) async -> CallOutcome {
-        let refusal = withSpan("mcp_broker.rate_limit") { _ in guards.checkTenantLimits(tool: call.name, principal: call.context.principal) }
+        let refusal = withChildSpan("mcp_broker.rate_limit") { _ in guards.checkTenantLimits(tool: call.name, principal: call.context.principal) }
         if let (error, scope) = refusal {
             metrics.recordRateLimited(scope, tenant: call.tenantLabel)
             call.context.logger.notice("tool call refused by rate limit", metadata: ["outcome": .string(error.code.rawValue)])
