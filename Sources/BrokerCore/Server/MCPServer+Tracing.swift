@@ -14,7 +14,8 @@ extension MCPServer {
         let inherited = ServiceContext.current ?? .topLevel
         let parent =
             request.params?["_meta"]?.objectValue.flatMap { TracePropagation.extracting($0, using: MetaExtractor(), into: inherited) } ?? inherited
-        let target = spanTarget(request)
+        // The name only matters to an exporter; without one the catalogue lookup for it is skipped.
+        let target = ChildSpans.areRecorded ? spanTarget(request) : nil
         let name = target.map { "\(request.method) \($0)" } ?? request.method
         return await withSpan(name, context: parent, ofKind: .server) { span in
             if span.isRecording {
