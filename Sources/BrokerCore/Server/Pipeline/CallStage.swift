@@ -17,7 +17,10 @@ protocol CallStage: Sendable {
 
 /// A resolved tool call on its way through the stages: the catalogue entry, its backend and guard, and the context
 /// the backend will get. Unknown and hidden tools never become one (``CallPipeline`` answers them itself).
-struct ToolCall: Sendable {
+///
+/// A class: every stage hands it on through an async `next`, and a struct of this many references would be
+/// copied, with a retain and release per field, at each hop.
+final class ToolCall: Sendable {
     /// The namespaced tool name (`hr__get_employee`).
     let name: String
     let arguments: [String: JSONValue]
@@ -35,6 +38,24 @@ struct ToolCall: Sendable {
     let tenantLabel: String
     /// Time spent in the backend, for the broker's own overhead.
     let timing: CallTiming
+
+    init(
+        name: String, arguments: [String: JSONValue], tool: CatalogTool, backend: any Backend, guarded: BackendGuard, visibilityRule: String,
+        context: CallContext, session: Session, notify: OutboundSink?, started: ContinuousClock.Instant, tenantLabel: String, timing: CallTiming
+    ) {
+        self.name = name
+        self.arguments = arguments
+        self.tool = tool
+        self.backend = backend
+        self.guarded = guarded
+        self.visibilityRule = visibilityRule
+        self.context = context
+        self.session = session
+        self.notify = notify
+        self.started = started
+        self.tenantLabel = tenantLabel
+        self.timing = timing
+    }
 }
 
 /// How a call ended, as it travels back out through the stages.
