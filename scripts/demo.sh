@@ -36,8 +36,8 @@ python3 scripts/demo_client.py "http://127.0.0.1:$PORT/mcp"
 step "Operating it: metrics and a hot reload"
 metrics=$(http_get "http://127.0.0.1:$METRICS_PORT/metrics")
 info "http://127.0.0.1:$METRICS_PORT/metrics: $(grep -c '^mcp_' <<<"$metrics") series; tool calls by backend:"
-grep '^mcp_broker_tool_calls_total' <<<"$metrics" | sed -E 's/.*backend="([^"]*)".*\} ([0-9.e+]+)$/\1 \2/' \
-  | awk '$1 != "" { n[$1] += $2 } END { for (b in n) printf "      %-10s %d\n", b, n[b] }' | sort
+grep '^mcp_broker_tool_calls_total' <<<"$metrics" | sed -E 's/.*backend="([^"]*)".*\} ([0-9.e+]+)$/\1|\2/' \
+  | awk -F'|' '{ n[$1 == "" ? "(unknown tool names)" : $1] += $2 } END { for (b in n) printf "      %-22s %d\n", b, n[b] }' | sort
 kill -HUP $BROKER
 for i in $(seq 1 50); do
   ready=$(http_get "http://127.0.0.1:$PORT/readyz")
