@@ -54,7 +54,8 @@ final class FrontDoor: Sendable {
         guard let principalLimiter, case .limited(let wait) = principalLimiter.acquire(principal.bindingKey) else { return nil }
         metrics.recordHTTPRefusal(status: 429, reason: "http_rate")
         metrics.recordRateLimited(.principal, tenant: tenants(principal.tenant))
-        let seconds = max(1, Int(wait.seconds.rounded(.up)))
+        // Clamped: the wait comes from configured rates, and a day is already more than any client will honour.
+        let seconds = max(1, Int(min(wait.seconds, 86_400).rounded(.up)))  // trap-ok: clamped; a limiter wait is finite
         return Self.refusal(.tooManyRequests, retryAfter: seconds, "too many requests; retry after \(seconds) s")
     }
 

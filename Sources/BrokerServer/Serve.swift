@@ -68,17 +68,15 @@ struct Serve: AsyncParsableCommand {
             let reloader = Reloader(live: live, path: path, registry: BuiltinBackends.registry, logger: logger, adjust: adjust, onOutcome: onOutcome)
             let reloads = ReloadService(live: live, reloader: reloader, path: path, logger: logger)
             let transport = StdioTransport(live: live, logger: logger)
-            try await Self.running(spanExporter, logger: logger) {
-                try await withThrowingDiscardingTaskGroup { group in
-                    group.addTask { try? await reloads.run() }
-                    if let metrics {
-                        try await StdioWithMetrics.run(transport, metrics: metrics, logger: logger, onMetricsRunning: onMetricsRunning)
-                    } else {
-                        await transport.run()
-                    }
-                    group.cancelAll()
-                }
+            // Beside the transport, in start order (a group stops them in reverse): the span exporter, which must
+            // outlive the calls whose spans it flushes, the metrics listener and the reload service.
+            var beside: [any Service] = spanExporter.map { [$0] } ?? []
+            if let metrics {
+                beside.append(
+                    MetricsListener.makeApplication(exporter: metrics.exporter, settings: metrics.settings, logger: logger, onServerRunning: onMetricsRunning))
             }
+            beside.append(reloads)
+            try await Self.running(beside, logger: logger) { await transport.run() }
             return
         }
         let portFile = self.portFile
@@ -127,11 +125,11 @@ struct Serve: AsyncParsableCommand {
         if outcome.applied { metrics.setActiveConfig(hash: outcome.newHash) }
     }
 
-    /// Runs `body` with the span exporter's service beside it (stdio has no ServiceGroup of its own), then shuts
-    /// the exporter down gracefully so the last spans are flushed.
-    static func running(_ exporter: (any Service)?, logger: Logger, _ body: () async throws -> Void) async throws {
-        guard let exporter else { return try await body() }
-        let group = ServiceGroup(configuration: .init(services: [exporter], logger: logger))
+    /// Runs `body` (the stdio transport, which has no ServiceGroup of its own) with `services` beside it, then shuts
+    /// them down gracefully, so the exporter flushes the last spans. No signal handling: SIGTERM ends a stdio broker as
+    /// before, and everything stops when the client closes stdin.
+    static func running(_ services: [any Service], logger: Logger, _ body: () async throws -> Void) async throws {
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             try await body()

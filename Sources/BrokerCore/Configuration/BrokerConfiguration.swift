@@ -102,8 +102,6 @@ public struct BrokerConfiguration {
     public var server = ServerSettings()
     /// Backend sections in file order: (instance name, kind, settings).
     public var backends: [(name: String, kind: String, settings: ConfigNode)] = []
-    /// The files read, in order (the configuration hash covers their bytes).
-    public var files: [String] = []
 
     public init() {}
 
@@ -128,7 +126,6 @@ public struct BrokerConfiguration {
             try config.merge(root)
         }
         config.finishTenancy()
-        config.files = files
         return config
     }
 

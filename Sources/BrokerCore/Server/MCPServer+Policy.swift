@@ -92,6 +92,7 @@ extension MCPServer {
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Double {
+        // trap-ok: an elapsed time of this process's own clock, finite and far below Int.max microseconds.
         Double(Int(((ContinuousClock.now - start) / .microseconds(1)).rounded())) / 1000
     }
 

@@ -47,7 +47,12 @@ extension MCPServer {
         return String(format3(micros / 1000))
     }
 
-    static func format3(_ v: Double) -> String { String(Double(Int((v * 1000).rounded())) / 1000) }
+    /// `v` to three decimals. Any Double: a `Retry-After` comes from a backend and may be absurdly large, so a value
+    /// that does not fit an Int after scaling is written as it is instead of trapping.
+    static func format3(_ v: Double) -> String {
+        guard let thousandths = Int(exactly: (v * 1000).rounded()) else { return String(v) }
+        return String(Double(thousandths) / 1000)
+    }
 
     /// An `isError` result: the safe message plus code and correlation id, also as `_meta` for programs.
     static func errorResult(_ error: BrokerError, correlationID: String) -> JSONValue {
