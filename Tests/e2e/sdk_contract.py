@@ -1,13 +1,17 @@
 """The MCP contract checked through the official Python SDK, identical for every transport and connect mode.
 
-Test modules subclass ``SDKContract`` and provide a ``mcp`` fixture (a ``conftest.Connected``) parametrized over
-the connect modes; pytest collects the inherited test methods per subclass.
+Test modules subclass ``SDKContract`` and provide a ``mcp`` fixture (a ``sdk_support.Connected``) parametrized over
+the connect modes (``sdk_support.MODES``); pytest collects the inherited test methods per subclass. The assertions
+are the same in every mode except where the 2026-07-28 revision changed the protocol: the handshake (initialize vs
+server/discover), ping and logging/setLevel (removed in 2026), log delivery (per-request opt-in in 2026) and the
+unknown-resource error code (-32002 vs -32602).
 """
 
 from __future__ import annotations
 
 import json
 import time
+from contextlib import AsyncExitStack
 from typing import Any
 
 import anyio
@@ -16,8 +20,13 @@ import mcp_types as types
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from sdk_support import Connected
+from sdk_support import MODERN_VERSION, SUPPORTED_VERSIONS, Connected, open_sibling
 from e2e_helpers import PROTOCOL_VERSION, SERVER_NAME, TOOL_NAME_RE
+
+SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo"
+# Each connect mode books its own week of leave: legacy, 2026-07-28 and auto share the session's HTTP broker.
+LEAVE_WEEKS = {"legacy": ("2026-09-07", "2026-09-08"), "auto": ("2026-09-14", "2026-09-15"),
+               MODERN_VERSION: ("2026-09-21", "2026-09-22")}
 
 # A date range covering the simulated ERP's whole history (fixed reference date 2026-06-30, three years back).
 SPEND_RANGE = {"from_date": "2023-01-01", "to_date": "2026-06-30"}
@@ -78,6 +87,21 @@ async def wait_for(predicate: Any, timeout: float = 2.0) -> bool:
     return True
 
 
+def check_discover(raw: dict[str, Any]) -> None:
+    """A server/discover result as i16-behaviour.md states it (raw wire names)."""
+    assert raw.get("resultType") == "complete", raw
+    assert raw["supportedVersions"] == SUPPORTED_VERSIONS, raw["supportedVersions"]
+    caps = raw["capabilities"]
+    assert caps.get("tools") == {"listChanged": True} and caps.get("resources") == {"listChanged": True}, caps
+    assert caps.get("prompts") == {"listChanged": True} and caps.get("logging") == {}, caps
+    assert "tasks" not in caps, "2026 capabilities have no tasks"
+    info = (raw.get("_meta") or {}).get(SERVER_INFO_KEY)
+    assert isinstance(info, dict) and info.get("name") == SERVER_NAME and info.get("version"), raw.get("_meta")
+    assert info.get("title") == "MCP Broker", info
+    assert isinstance(raw.get("instructions"), str) and "__" in raw["instructions"]
+    assert raw.get("ttlMs") == 0 and raw.get("cacheScope") == "public", raw
+
+
 async def first_po_number(c: Connected) -> str:
     page = await call_ok(c, "erp__search_purchase_orders", {"page_size": 3})
     assert page["items"], "the ERP has no purchase orders"
@@ -97,7 +121,24 @@ class SDKContract:
 
     async def test_handshake(self, mcp: Connected) -> None:
         c = mcp.client
-        assert c.protocol_version == PROTOCOL_VERSION
+        if mcp.mode == "legacy":
+            # initialize: version, identity, capabilities and instructions all come from its result.
+            assert c.protocol_version == PROTOCOL_VERSION
+            assert c.session.initialize_result is not None
+        elif mcp.mode == "auto":
+            # The SDK default probes server/discover; a dual-era broker must win it.
+            assert c.protocol_version == MODERN_VERSION, f"auto mode fell back to {c.protocol_version}"
+            discovered = c.session.discover_result
+            assert discovered is not None
+            check_discover(discovered.model_dump(by_alias=True, mode="json", exclude_none=True))
+        else:
+            # A pinned version does not probe: the SDK synthesizes an empty discover result, so ask for the real one.
+            assert c.protocol_version == MODERN_VERSION
+            with anyio.fail_after(10):
+                raw = await c.session.send_discover(MODERN_VERSION)
+            check_discover(raw)
+            types.DiscoverResult.model_validate(raw)
+            return
         assert c.server_info is not None and c.server_info.name == SERVER_NAME
         caps = c.server_capabilities
         assert caps.tools is not None and caps.resources is not None and caps.prompts is not None
@@ -105,15 +146,25 @@ class SDKContract:
         assert c.instructions and "__" in c.instructions
 
     async def test_connect_is_quick(self, mcp: Connected) -> None:
-        # In auto mode the SDK probes server/discover first; the broker must refuse it at once so the SDK
-        # falls back to initialize instead of waiting for its 10 s probe timeout.
+        # In auto mode the SDK probes server/discover first; the broker must answer it at once (a 2025-only broker
+        # must refuse it at once) so the SDK never waits for its 10 s probe timeout.
         limit = 5.0 if mcp.transport == "http" else 8.0
         assert mcp.connect_seconds < limit, f"{mcp.mode} connect took {mcp.connect_seconds:.1f} s"
 
     async def test_ping(self, mcp: Connected) -> None:
+        if mcp.modern:
+            await expect_mcp_error(mcp.client.send_ping(), -32601)  # removed in 2026-07-28
+            return
         with anyio.fail_after(5):
             result = await mcp.client.send_ping()
         assert isinstance(result, types.EmptyResult)
+
+    async def test_set_logging_level_is_2025_only(self, mcp: Connected) -> None:
+        if mcp.modern:
+            await expect_mcp_error(mcp.client.set_logging_level("debug"), -32601)  # removed in 2026-07-28
+            return
+        with anyio.fail_after(5):
+            assert isinstance(await mcp.client.set_logging_level("warning"), types.EmptyResult)
 
     async def test_unknown_method(self, mcp: Connected) -> None:
         request = types.Request[dict | None, str](method="bogus/method", params=None)
@@ -235,8 +286,8 @@ class SDKContract:
     async def test_request_leave_is_idempotent(self, mcp: Connected, run_id: str) -> None:
         people = await call_ok(mcp, "hr__search_employees", {"status": "active", "page_size": 1})
         employee = people["items"][0]["employee_id"]
-        # Legacy and auto share the HTTP server, so each mode books its own (non-overlapping) week.
-        start, end = ("2026-09-07", "2026-09-08") if mcp.mode == "legacy" else ("2026-09-14", "2026-09-15")
+        # All modes share the HTTP server, so each mode books its own (non-overlapping) week.
+        start, end = LEAVE_WEEKS[mcp.mode]
         args = {"employee_id": employee, "leave_type": "unpaid", "start_date": start, "end_date": end,
                 "reason": "e2e", "idempotency_key": f"leave-{run_id}-{mcp.transport}-{mcp.mode}"}
         first = await call_ok(mcp, "hr__request_leave", args)
@@ -244,7 +295,7 @@ class SDKContract:
         assert first["status"] == "submitted" and first["days"] == 2, first
         assert again["request_id"] == first["request_id"], "the same idempotency key created a second request"
         # A new key for the same days is a new request, which overlaps the first one.
-        text, meta = await call_error(mcp, "hr__request_leave", dict(args, idempotency_key=f"leave2-{run_id}-{mcp.mode}"))
+        text, meta = await call_error(mcp, "hr__request_leave", dict(args, idempotency_key=f"leave2-{run_id}-{mcp.transport}-{mcp.mode}"))
         assert meta.get("code") == "conflict", text
         assert first["request_id"] in text, text
 
@@ -291,6 +342,9 @@ class SDKContract:
             assert result["order_count"] == int(total)
 
     async def test_logging_notifications(self, mcp: Connected) -> None:
+        if mcp.modern:
+            await self._modern_logging(mcp)
+            return
         with anyio.fail_after(5):
             await mcp.client.set_logging_level("debug")
         before = len(mcp.logs)
@@ -307,6 +361,61 @@ class SDKContract:
         await anyio.sleep(0.2)
         below = [e for e in mcp.logs[quiet:] if e.level in ("debug", "info", "notice", "warning")]
         assert not below, f"log messages below the requested level were sent: {below}"
+
+    async def _modern_logging(self, mcp: Connected) -> None:
+        """2026: logs only for requests whose _meta opts in with a logLevel, and only at or above it."""
+        args = {"group_by": "location"}
+        # No opt-in (this client has no log_level): not one notifications/message, whatever the level.
+        before = len(mcp.logs)
+        await call_ok(mcp, "hr__headcount_report", args)
+        await anyio.sleep(0.2)
+        assert mcp.logs[before:] == [], f"log messages without a logLevel opt-in: {mcp.logs[before:]}"
+        async with AsyncExitStack() as stack:
+            verbose = await open_sibling(stack, mcp, log_level="debug")
+            await call_ok(verbose, "hr__headcount_report", args)
+            assert await wait_for(lambda: bool(verbose.logs)), "no notifications/message with logLevel debug"
+            entry = verbose.logs[-1]
+            assert entry.level in ("debug", "info", "notice", "warning") and entry.data is not None
+            quiet = await open_sibling(stack, mcp, log_level="error")
+            await call_ok(quiet, "hr__headcount_report", args)
+            await anyio.sleep(0.2)
+            below = [e for e in quiet.logs if e.level in ("debug", "info", "notice", "warning")]
+            assert not below, f"log messages below the requested level were sent: {below}"
+        assert mcp.logs[before:] == [], "another client's opted-in logs reached this client"
+
+    # ---------------------------------------------------------------- cancellation
+
+    async def test_cancel_long_call_then_keep_working(self, mcp: Connected) -> None:
+        # Cancel the report once its first progress notification proves it is running: over stdio and legacy HTTP
+        # the SDK sends notifications/cancelled, over 2026 HTTP it closes the call's SSE stream. Either way the
+        # connection must keep serving, and a late answer to the cancelled call must not confuse the next one.
+        running = anyio.Event()
+        finished: list[types.CallToolResult] = []
+
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            running.set()
+
+        async def call() -> None:
+            finished.append(await mcp.client.call_tool("erp__spend_report", LONG_TOOLS["erp__spend_report"],
+                                                       progress_callback=on_progress))
+
+        with anyio.fail_after(20):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(call)
+                await running.wait()
+                tg.cancel_scope.cancel()
+        assert not finished, "the call completed although it was cancelled right after its first progress"
+        seen: list[float] = []
+
+        async def count(progress: float, total: float | None, message: str | None) -> None:
+            seen.append(progress)
+
+        # The same call again: it runs in full, and only its own progress reaches its callback.
+        report = await call_ok(mcp, "erp__spend_report", LONG_TOOLS["erp__spend_report"], progress_callback=count)
+        await wait_for(lambda: bool(seen) and seen[-1] >= report["order_count"])
+        assert len(seen) >= 2 and all(b > a for a, b in zip(seen, seen[1:])), f"progress after a cancellation: {seen}"
+        assert seen[-1] == report["order_count"], seen
+        await call_ok(mcp, "erp__list_cost_centers", {})
 
     # ---------------------------------------------------------------- resources
 
@@ -365,7 +474,8 @@ class SDKContract:
         "broker://erp/purchase-orders/9999999999",
     ])
     async def test_unknown_resource(self, mcp: Connected, uri: str) -> None:
-        err = await expect_mcp_error(mcp.client.read_resource(uri, cache_mode="refresh"), -32002)
+        # 2025: -32002 (resource not found); 2026 removed that code in favour of -32602.
+        err = await expect_mcp_error(mcp.client.read_resource(uri, cache_mode="refresh"), -32602 if mcp.modern else -32002)
         assert isinstance(err.data, dict) and err.data.get("uri") == uri
 
     # ---------------------------------------------------------------- prompts

@@ -1,4 +1,4 @@
-"""Streamable HTTP through the official SDK (legacy and auto modes), plus cross-transport consistency."""
+"""Streamable HTTP through the official SDK (legacy, 2026-07-28 and auto modes), plus cross-transport consistency."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ import pytest
 
 from e2e_helpers import HTTPBroker
 from sdk_contract import SDKContract, call_ok, text_of
-from sdk_support import Connected, open_client
+from sdk_support import MODES, Connected, http_factory, open_client
 
 
-@pytest.fixture(scope="module", params=["legacy", "auto"])
+@pytest.fixture(scope="module", params=MODES)
 async def mcp(request: pytest.FixtureRequest, http_broker: HTTPBroker) -> AsyncIterator[Connected]:
-    """An SDK client per connect mode, both against the session's HTTP broker."""
+    """An SDK client per connect mode, all against the session's HTTP broker."""
     async with AsyncExitStack() as stack:
-        yield await open_client(stack, http_broker.url, "http", request.param)
+        yield await open_client(stack, http_broker.url, "http", request.param, server_factory=http_factory(http_broker.url))
 
 
 @pytest.mark.anyio

@@ -1,4 +1,4 @@
-"""stdio transport: the SDK contract (legacy and auto modes), then raw newline-delimited JSON-RPC over pipes."""
+"""stdio transport: the SDK contract (legacy, 2026-07-28 and auto modes), then raw newline-delimited JSON-RPC over pipes."""
 
 from __future__ import annotations
 
@@ -12,24 +12,26 @@ import pytest
 
 from e2e_helpers import PROTOCOL_VERSION, SECRETS, RawStdio, rpc
 from sdk_contract import SDKContract
-from sdk_support import Connected, open_client, stdio_server
+from sdk_support import MODES, Connected, open_client, stdio_factory, stdio_server
 
 MAX_LINE = 4 * 1024 * 1024
 
 
-@pytest.fixture(scope="module", params=["legacy", "auto"])
+@pytest.fixture(scope="module", params=MODES)
 async def mcp(request: pytest.FixtureRequest, broker_bin: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Connected]:
-    """One stdio broker process per connect mode, driven by the official SDK client."""
+    """One stdio broker process per connect mode, driven by the official SDK client (siblings get their own)."""
     workdir: Path = tmp_path_factory.mktemp(f"stdio-{request.param}")
     transport, errlog = stdio_server(workdir, request.param)
     try:
         async with AsyncExitStack() as stack:
-            yield await open_client(stack, transport, "stdio", request.param)
+            yield await open_client(stack, transport, "stdio", request.param,
+                                    server_factory=stdio_factory(workdir, request.param))
     finally:
         errlog.close()
-    logs = (workdir / f"{request.param}.stderr.log").read_text(errors="replace")
-    for name, value in SECRETS.items():
-        assert value not in logs, f"the stdio broker logged the value of {name}"
+    for path in workdir.glob("*.stderr.log"):
+        logs = path.read_text(errors="replace")
+        for name, value in SECRETS.items():
+            assert value not in logs, f"the stdio broker logged the value of {name} ({path.name})"
 
 
 @pytest.mark.anyio
