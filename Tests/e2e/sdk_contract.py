@@ -102,6 +102,17 @@ def check_discover(raw: dict[str, Any]) -> None:
     assert raw.get("ttlMs") == 0 and raw.get("cacheScope") == "public", raw
 
 
+def cancelled_calls(c: Connected, tool: str) -> int | None:
+    """How many calls of `tool` the broker has logged as cancelled (None when its log cannot be read)."""
+    if c.server_log is None:
+        return None
+    count = 0
+    for line in c.server_log().splitlines():
+        if f'"tool":"{tool}"' in line and '"outcome":"cancelled"' in line:
+            count += 1
+    return count
+
+
 async def first_po_number(c: Connected) -> str:
     page = await call_ok(c, "erp__search_purchase_orders", {"page_size": 3})
     assert page["items"], "the ERP has no purchase orders"
@@ -391,6 +402,7 @@ class SDKContract:
         # connection must keep serving, and a late answer to the cancelled call must not confuse the next one.
         running = anyio.Event()
         finished: list[types.CallToolResult] = []
+        cancelled_before = cancelled_calls(mcp, "erp__spend_report")
 
         async def on_progress(progress: float, total: float | None, message: str | None) -> None:
             running.set()
@@ -405,6 +417,10 @@ class SDKContract:
                 await running.wait()
                 tg.cancel_scope.cancel()
         assert not finished, "the call completed although it was cancelled right after its first progress"
+        if cancelled_before is not None:
+            # The broker stopped the call (its log says so), rather than running it to the end unobserved.
+            stopped = await wait_for(lambda: cancelled_calls(mcp, "erp__spend_report") > cancelled_before, timeout=5)
+            assert stopped, "the broker did not log the cancelled erp__spend_report as cancelled"
         seen: list[float] = []
 
         async def count(progress: float, total: float | None, message: str | None) -> None:

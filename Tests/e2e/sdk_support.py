@@ -47,6 +47,8 @@ class Connected:
     all_tools: list[types.Tool] = field(default_factory=list)
     # How to reach the same broker again (siblings with other client options); None when not reopenable.
     server_factory: ServerFactory | None = None
+    # The broker's stderr (its JSON logs) so far, when the suite can read it.
+    server_log: Callable[[], str] | None = None
 
     @property
     def modern(self) -> bool:
@@ -61,11 +63,13 @@ class Connected:
 
 
 async def open_client(stack: AsyncExitStack, server: Any, transport: str, mode: str, *, log_level: str | None = None,
-                      server_factory: ServerFactory | None = None, **client_kwargs: Any) -> Connected:
+                      server_factory: ServerFactory | None = None, server_log: Callable[[], str] | None = None,
+                      **client_kwargs: Any) -> Connected:
     """Connects an SDK client and lists every tool page (so the SDK validates outputs against outputSchema).
 
     `log_level` is the 2026 per-request log opt-in (stamped into every request's `_meta`; no effect in legacy mode).
-    `server_factory` lets `open_sibling` reach the same broker again. Other keyword arguments go to `Client`.
+    `server_factory` lets `open_sibling` reach the same broker again; `server_log` reads the broker's stderr.
+    Other keyword arguments go to `Client`.
     """
     holder: dict[str, Connected] = {}
 
@@ -78,7 +82,7 @@ async def open_client(stack: AsyncExitStack, server: Any, transport: str, mode: 
     client = Client(server, mode=mode, logging_callback=on_log, log_level=log_level, **client_kwargs)
     await stack.enter_async_context(client)
     connected = Connected(client=client, transport=transport, mode=mode, connect_seconds=time.monotonic() - started,
-                          server_factory=server_factory)
+                          server_factory=server_factory, server_log=server_log)
     holder["c"] = connected
     cursor: str | None = None
     for _ in range(50):

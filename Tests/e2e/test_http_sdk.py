@@ -18,7 +18,8 @@ from sdk_support import MODES, Connected, http_factory, open_client
 async def mcp(request: pytest.FixtureRequest, http_broker: HTTPBroker) -> AsyncIterator[Connected]:
     """An SDK client per connect mode, all against the session's HTTP broker."""
     async with AsyncExitStack() as stack:
-        yield await open_client(stack, http_broker.url, "http", request.param, server_factory=http_factory(http_broker.url))
+        yield await open_client(stack, http_broker.url, "http", request.param, server_factory=http_factory(http_broker.url),
+                                server_log=http_broker.stderr_text)
 
 
 @pytest.mark.anyio

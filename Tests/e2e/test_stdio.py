@@ -25,7 +25,8 @@ async def mcp(request: pytest.FixtureRequest, broker_bin: str, tmp_path_factory:
     try:
         async with AsyncExitStack() as stack:
             yield await open_client(stack, transport, "stdio", request.param,
-                                    server_factory=stdio_factory(workdir, request.param))
+                                    server_factory=stdio_factory(workdir, request.param),
+                                    server_log=lambda: (workdir / f"{request.param}.stderr.log").read_text(errors="replace"))
     finally:
         errlog.close()
     for path in workdir.glob("*.stderr.log"):
