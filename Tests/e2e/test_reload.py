@@ -1,6 +1,7 @@
 """Hot reload end to end: the configuration, the policy and the API key file are edited under a running broker while
 the official MCP client holds one session open. Every change is applied (or refused) without a restart: the pid never
-changes, the session survives, and `notifications/tools/list_changed` arrives when the session's tool list changed."""
+changes, the session survives, and `notifications/tools/list_changed` arrives when the session's tool list changed.
+A 2026-07-28 client has no session: it learns of list changes through `subscriptions/listen`, over HTTP and stdio."""
 
 from __future__ import annotations
 
@@ -20,9 +21,13 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
+from mcp.client.subscriptions import ServerEvent, Subscription, ToolsListChanged
 from mcp.shared.exceptions import MCPError
 
 from e2e_helpers import BROKER_BIN, HTTPBroker, broker_env, http_request, post_rpc, rpc
+from sdk_support import MODERN_VERSION
+
+SUBSCRIPTION_ID_KEY = "io.modelcontextprotocol/subscriptionId"
 
 pytestmark = pytest.mark.anyio
 
@@ -80,15 +85,21 @@ def write(path: Path, text: str) -> None:
 
 
 class Watcher:
-    """The notification methods the client received."""
+    """The notification methods the client received (and the listen subscription each one named, if any)."""
 
     def __init__(self) -> None:
         self.methods: list[str] = []
+        self.subscriptions: list[Any] = []
 
     async def __call__(self, message: Any) -> None:
         method = getattr(message, "method", None) or getattr(getattr(message, "root", None), "method", None)
         if method:
             self.methods.append(method)
+            meta = getattr(getattr(message, "params", None), "meta", None) or {}
+            self.subscriptions.append(meta.get(SUBSCRIPTION_ID_KEY))
+
+    def list_changes(self) -> list[tuple[str, Any]]:
+        return [(m, sid) for m, sid in zip(self.methods, self.subscriptions) if m.endswith("/list_changed")]
 
     async def wait_for(self, method: str, count: int, timeout: float = 15) -> None:
         with anyio.fail_after(timeout):
@@ -261,3 +272,120 @@ async def test_stdio_reload_announces_new_tools(tmp_path: Path) -> None:
         reloads = await wait_reloads(tmp_path, 1)
         assert reloads[0]["result"] == "applied" and reloads[0]["trigger"] == "file"
     errlog.close()
+
+
+# ------------------------------------------------------------------------------------------------------------
+# 2026-07-28: subscriptions/listen
+# ------------------------------------------------------------------------------------------------------------
+
+
+async def next_tools_change(sub: Subscription, timeout: float = 10) -> list[ServerEvent]:
+    """The events up to and including the next ToolsListChanged (other list changes may come with it)."""
+    events: list[ServerEvent] = []
+    with anyio.fail_after(timeout):
+        async for event in sub:
+            events.append(event)
+            if isinstance(event, ToolsListChanged):
+                return events
+    raise AssertionError(f"the listen stream ended without a tools list change (events: {events})")
+
+
+async def events_within(sub: Subscription, seconds: float) -> list[ServerEvent]:
+    """Whatever events arrive within `seconds` (the stream stays open)."""
+    events: list[ServerEvent] = []
+    with anyio.move_on_after(seconds):
+        async for event in sub:
+            events.append(event)
+    return events
+
+
+async def open_listen(stack: AsyncExitStack, client: Client) -> Subscription:
+    sub = await stack.enter_async_context(client.listen(tools_list_changed=True, prompts_list_changed=True,
+                                                        resources_list_changed=True))
+    honored = sub.honored
+    assert honored.tools_list_changed is True, honored
+    assert honored.prompts_list_changed is True and honored.resources_list_changed is True, honored
+    assert not honored.resource_subscriptions, "resource subscriptions are not offered"
+    return sub
+
+
+@pytest.mark.time_limit(90)
+async def test_http_listen_announces_reloads_to_2026_clients(tmp_path: Path) -> None:
+    root = tmp_path
+    conf = root / "broker.yaml"
+    keys = root / "keys.yaml"
+    key, digest = new_key()
+    write(keys, keys_file(("svc", digest)))
+    write(conf, config(root, ERP))
+    broker = HTTPBroker(root, name="listen", config=conf, env=broker_env()).start()
+    try:
+        http = create_mcp_http_client(headers={"Authorization": f"Bearer {key}"})
+        async with AsyncExitStack() as stack:
+            client = Client(streamable_http_client(broker.url, http_client=http), mode=MODERN_VERSION, read_timeout_seconds=30)
+            await stack.enter_async_context(client)
+            assert client.protocol_version == MODERN_VERSION
+            assert not any(n.startswith("hr__") for n in await tool_names(client))
+            sub = await open_listen(stack, client)
+
+            # 1. A backend is added: this principal's tool list grows, and the listen stream says so.
+            write(conf, config(root, ERP + HR))
+            await next_tools_change(sub)
+            assert "hr__search_employees" in await tool_names(client)
+            assert await outcome(client, "hr__search_employees", {}) == "ok"
+            await wait_reloads(root, 1)
+            await events_within(sub, 0.3)  # anything else that reload announced
+
+            # 2. A reload that changes nothing this principal can see: applied, and no tools list change announced.
+            write(conf, config(root, ERP + HR) + "# a comment changes the file, not the lists\n")
+            assert (await wait_reloads(root, 2))[1]["result"] == "applied"
+            quiet = await events_within(sub, 1.0)
+            assert not [e for e in quiet if isinstance(e, ToolsListChanged)], f"a list change was announced for nothing: {quiet}"
+
+            # 3. A tool is denied: it leaves the list, announced on the same stream.
+            write(conf, config(root, ERP + HR, deny='"erp__check_inventory"'))
+            await next_tools_change(sub)
+            assert "erp__check_inventory" not in await tool_names(client)
+            assert "Unknown tool: erp__check_inventory" in await outcome(client, "erp__check_inventory", {})
+        assert broker.proc.poll() is None
+    finally:
+        broker.stop()
+
+
+@pytest.mark.time_limit(90)
+async def test_stdio_listen_announces_reloads_to_2026_clients(tmp_path: Path) -> None:
+    conf = tmp_path / "broker.yaml"
+    write(conf, config(tmp_path, ERP, stdio=True))
+    params = StdioServerParameters(command=str(BROKER_BIN), args=["serve", "--config", str(conf), "--stdio"], env=broker_env(),
+                                   cwd=str(tmp_path))
+    watcher = Watcher()
+    errlog = open(tmp_path / "stdio-2026.stderr.log", "w+")
+    try:
+        async with AsyncExitStack() as stack:
+            client = Client(stdio_client(params, errlog=errlog), mode=MODERN_VERSION, read_timeout_seconds=30,
+                            message_handler=watcher)
+            await stack.enter_async_context(client)
+            assert not any(n.startswith("hr__") for n in await tool_names(client))
+            async with AsyncExitStack() as listening:
+                sub = await open_listen(listening, client)
+                write(conf, config(tmp_path, ERP + HR, stdio=True))
+                await next_tools_change(sub)
+                assert "hr__search_employees" in await tool_names(client)
+                assert await outcome(client, "hr__search_employees", {}) == "ok"
+                await wait_reloads(tmp_path, 1)
+                await events_within(sub, 0.3)
+            # Every list change so far came through the subscription, stamped with its id.
+            changes = watcher.list_changes()
+            assert ("notifications/tools/list_changed", sub.subscription_id) in changes, changes
+            assert all(sid == sub.subscription_id for _, sid in changes), f"unsolicited list changes: {changes}"
+
+            # The subscription ended (the SDK sent notifications/cancelled for it): a later change reaches the
+            # lists, but no notification is sent to a modern stdio connection without a listen.
+            seen = len(watcher.methods)
+            write(conf, config(tmp_path, ERP + HR, deny='"erp__check_inventory"', stdio=True))
+            assert (await wait_reloads(tmp_path, 2))[1]["result"] == "applied"
+            await anyio.sleep(1.0)
+            late = [m for m in watcher.methods[seen:] if m.endswith("/list_changed")]
+            assert not late, f"list changes sent without a listen: {late}"
+            assert "erp__check_inventory" not in await tool_names(client)
+    finally:
+        errlog.close()
