@@ -18,7 +18,7 @@ public final class RequestStateSealer: Sendable {
     static let version: UInt8 = 1
     /// The HKDF `info`: a key derived for requestStates is useless for anything else the same secret keys.
     static let keyInfo = Array("mcp-broker requestState v1".utf8)
-    /// Tokens longer than this are refused before any decoding (a v1 token is 254 characters).
+    /// Tokens longer than this are refused before any decoding (a v1 token is 252 characters).
     static let maxTokenLength = 8 * 1024
     /// How far in the future an issue time may lie (clock skew between replicas) before the state is refused.
     static let futureSkewMilliseconds: Int64 = 60_000
