@@ -90,8 +90,9 @@ def sentinel(value: str) -> str:
 
 def routing_headers(message: dict[str, Any]) -> dict[str, str]:
     """The routing headers a conforming client sends for `message`."""
-    params = message.get("params") or {}
-    version = (params.get("_meta") or {}).get(PROTOCOL_VERSION_KEY, MODERN_VERSION)
+    params = message.get("params") if isinstance(message.get("params"), dict) else {}
+    meta = params.get("_meta") if isinstance(params.get("_meta"), dict) else {}
+    version = meta.get(PROTOCOL_VERSION_KEY, MODERN_VERSION)
     h = {"MCP-Protocol-Version": str(version), "Mcp-Method": message["method"]}
     field = NAME_FIELD.get(message["method"])
     if field is not None and isinstance(params.get(field), str):

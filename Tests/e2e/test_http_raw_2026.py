@@ -444,7 +444,7 @@ class ConfirmBroker:
         params: dict[str, Any] = {"name": name, "arguments": arguments, **(extra or {})}
         rid = id or "c-" + uuid.uuid4().hex[:8]
         msg = modern("tools/call", params, id=rid, capabilities=ELICITATION_CAPS if caps is None else caps)
-        return ok_result(post_modern(self.port, msg, token=token or self.admin, timeout=30), rid)
+        return ok_result(post_modern(self.port, msg, token=token or self.admin, timeout=15), rid)
 
     def invoice_status(self, invoice: str) -> str:
         result = self.call("erp__get_invoice", {"invoice_id": invoice})
@@ -559,7 +559,7 @@ def test_tampered_state_is_refused_and_nothing_runs(confirm_broker: ConfirmBroke
     elif tamper == "garbage":
         state = base64.urlsafe_b64encode(b"x" * 64).decode()
     elif tamper == "other tool":
-        state = round_one(confirm_broker, {"id": "opp-0001", "stage": "closed_won"}, name="crm__update_opportunity")
+        state = round_one(confirm_broker, {"id": "opp-0001", "body": {"stage": "closed_won"}}, name="crm__update_opportunity")
     elif tamper == "other arguments":
         state = round_one(confirm_broker, args)
         send_args = {**args, "invoice_id": other}
