@@ -7,6 +7,9 @@ enum MCPHeader {
     static let sessionID = name("Mcp-Session-Id")
     static let protocolVersion = name("MCP-Protocol-Version")
     static let accelBuffering = name("X-Accel-Buffering")
+    /// 2026-07-28 routing headers, mirrored from the body.
+    static let mcpMethod = name("Mcp-Method")
+    static let mcpName = name("Mcp-Name")
     /// W3C Trace Context.
     static let traceparent = name("traceparent")
     static let tracestate = name("tracestate")

@@ -44,15 +44,16 @@ public enum HTTPTransport {
             maxSessions: settings.maxSessions, maxPerOwner: settings.maxSessionsPerPrincipal, idleTimeout: .seconds(settings.sessionIdleTimeoutSeconds),
             metrics: metrics)
         metrics.watchSessions(.tcp) { [weak sessions] in sessions?.count }
-        let app = makeApplication(live: live, sessions: sessions, logger: logger, onServerRunning: onServerRunning)
-        return [app, StreamCloser(sessions: sessions, live: live, token: live.hub.subscribe { sessions.announce($0) })]
+        let listeners = ListenStreams()
+        let app = makeApplication(live: live, sessions: sessions, listeners: listeners, logger: logger, onServerRunning: onServerRunning)
+        return [app, StreamCloser(sessions: sessions, listeners: listeners, live: live, token: live.hub.subscribe { sessions.announce($0) })]
     }
 
     static func makeApplication(
-        live: LiveBroker, sessions: SessionTable, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void
+        live: LiveBroker, sessions: SessionTable, listeners: ListenStreams, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         let settings = live.current.settings.http
-        let endpoint = MCPEndpoint(live: live, sessions: sessions, logger: logger)
+        let endpoint = MCPEndpoint(live: live, sessions: sessions, listeners: listeners, logger: logger)
         let router = Router()
         // RFC 9728 Protected Resource Metadata, at the root and at the path-suffixed form MCP clients try first;
         // from the current generation, so enabling or changing JWT auth by reload changes it too.
@@ -135,9 +136,11 @@ struct SessionSweeper: Service {
     }
 }
 
-/// Ends the server-initiated GET streams when graceful shutdown begins (and stops announcing list changes).
+/// Ends the server-initiated GET streams and the `subscriptions/listen` streams when graceful shutdown begins (and
+/// stops announcing list changes).
 struct StreamCloser: Service {
     let sessions: SessionTable
+    let listeners: ListenStreams
     let live: LiveBroker
     /// The sessions' subscription to list changes.
     let token: UInt64
@@ -146,5 +149,6 @@ struct StreamCloser: Service {
         try? await gracefulShutdown()
         live.hub.unsubscribe(token)
         sessions.closeStreams()
+        listeners.closeAll()
     }
 }

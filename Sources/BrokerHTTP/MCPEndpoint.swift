@@ -9,8 +9,9 @@ import NIOCore
 import Synchronization
 import Tracing
 
-/// The Streamable HTTP endpoint (MCP 2025-11-25 transport): POST for messages, GET for the server stream,
-/// DELETE to end a session.
+/// The Streamable HTTP endpoint: MCP 2025-11-25 (POST for messages, GET for the server stream, DELETE to end a
+/// session) and, chosen per request by the `MCP-Protocol-Version` header, 2026-07-28 (POST only, no session; see
+/// ``postModern(_:request:accept:lease:principal:)``).
 ///
 /// Order of checks on POST, cheapest first so hostile input costs little: Origin (403), Content-Type (415),
 /// declared size (413), body read with the cap (413), JSON-RPC parse (400), protocol-version header (400),
@@ -23,14 +24,17 @@ import Tracing
 struct MCPEndpoint: Sendable {
     let live: LiveBroker
     let sessions: SessionTable
+    /// Open `subscriptions/listen` streams (ended with their result on shutdown).
+    let listeners: ListenStreams
     /// Built once: its in-flight count and rate state span generations (its settings need a restart).
     let frontDoor: FrontDoor
     let views: EndpointViews
     let logger: Logger
 
-    init(live: LiveBroker, sessions: SessionTable, logger: Logger) {
+    init(live: LiveBroker, sessions: SessionTable, listeners: ListenStreams, logger: Logger) {
         self.live = live
         self.sessions = sessions
+        self.listeners = listeners
         let first = live.current.server
         self.frontDoor = FrontDoor(limits: first.settings.limits, metrics: first.metrics, tenants: TenantLabels(settings: first.settings))
         self.views = EndpointViews(logger: logger)
@@ -78,10 +82,19 @@ struct MCPEndpoint: Sendable {
         } catch {
             return Self.error(.badRequest, error, id: RPCMessage.salvageID(body.readableBytesView))
         }
-        // The 2026-07-28 probe: answer at once, before any session or version check, so `auto` clients fall back
-        // to initialize without waiting (404 + -32601 is how 2026 servers report an unknown method).
-        if case .request(let probe) = message, probe.method == "server/discover" {
-            return Self.error(.notFound, .methodNotFound(probe.method), id: probe.id)
+        // A non-handshake MCP-Protocol-Version is a 2026-07-28 client (or a newer one, told -32022 there).
+        if let version = request.headers[MCPHeader.protocolVersion], ProtocolVersion.routesModern(header: version) {
+            let (response, streams) = await postModern(message, request: request, accept: accept, lease: lease, principal: principal)
+            streaming = streams
+            return response
+        }
+        if case .request(let r) = message {
+            // A handshake-era request carrying a 2026 envelope disagrees with its own header (or lacks it).
+            if RequestEnvelope.isPresent(in: r.params) {
+                return Self.error(.badRequest, .headerMismatch("the body carries a 2026-07-28 envelope; send MCP-Protocol-Version: 2026-07-28"), id: r.id)
+            }
+            // A 2026 probe without the header: answered at once so the client falls back to initialize.
+            if r.method == "server/discover" { return Self.error(.notFound, .methodNotFound(r.method), id: r.id) }
         }
         let isInitialize: Bool
         if case .request(let r) = message, r.method == "initialize" { isInitialize = true } else { isInitialize = false }
@@ -141,6 +154,7 @@ struct MCPEndpoint: Sendable {
         let view = views.view(of: live.current)
         let auth = view.auth
         if let refusal = checkOrigin(request, view) { return refusal }
+        if let refusal = Self.postOnly(request) { return refusal }
         guard HeaderMatch.contains(request.headers[.accept] ?? "", "text/event-stream") else {
             return Self.error(.notAcceptable, .invalidRequest("GET needs Accept: text/event-stream"))
         }
@@ -181,6 +195,7 @@ struct MCPEndpoint: Sendable {
         let view = views.view(of: live.current)
         let auth = view.auth
         if let refusal = checkOrigin(request, view) { return refusal }
+        if let refusal = Self.postOnly(request) { return refusal }
         let principal: Principal
         switch await auth.authenticate(request) {
         case .success(let p): principal = p
@@ -199,6 +214,15 @@ struct MCPEndpoint: Sendable {
     func methodNotAllowed(_ request: Request, context: some RequestContext) async -> Response {
         var r = Self.error(.methodNotAllowed, .invalidRequest("use POST, GET or DELETE"))
         r.headers[.allow] = "GET, POST, DELETE"
+        return r
+    }
+
+    /// 2026-07-28 has no GET stream and no session to delete: a client of that era is told to POST.
+    static func postOnly(_ request: Request) -> Response? {
+        guard let version = request.headers[MCPHeader.protocolVersion], ProtocolVersion.routesModern(header: version) else { return nil }
+        var r = ModernRouting.error(.invalidRequest("MCP \(version.prefix(40)) uses POST only"), id: nil)
+        r.status = .methodNotAllowed
+        r.headers[.allow] = "POST"
         return r
     }
 

@@ -39,7 +39,7 @@ public struct StdioTransport: Sendable {
         self.logger = logger
     }
 
-    private func principal(of generation: BrokerGeneration) -> Principal { fixedPrincipal ?? generation.settings.stdioPrincipal }
+    func principal(of generation: BrokerGeneration) -> Principal { fixedPrincipal ?? generation.settings.stdioPrincipal }
 
     /// Serves until the input reaches EOF.
     public func run(input: Int32 = 0, output: Int32 = 1) async {
@@ -62,6 +62,9 @@ public struct StdioTransport: Sendable {
             for notification in change.notifications(for: who) { writer.send(notification) }
         }
         defer { live.hub.unsubscribe(token) }
+        var era = StdioEra.undecided
+        let modern = ModernStdioRequests()
+        defer { modern.closeAll() }
         await withDiscardingTaskGroup { group in
             for await event in reader.lines {
                 reader.consumed()
@@ -80,14 +83,27 @@ public struct StdioTransport: Sendable {
                     }
                     let lease = live.begin()
                     let principal = principal(of: lease.generation)
-                    if case .request(let request) = message {
+                    if case .request(let request) = message, era == .undecided { era = StdioEra.chosen(by: request) }
+                    switch (message, era) {
+                    case (.request(let request), .modern):
+                        if let work = serveModern(request, lease: lease, principal: principal, requests: modern, writer: writer) { group.addTask(operation: work) }
+                    case (.notification(let n), .modern):
+                        // The only client notification of 2026-07-28 on stdio: cancelling a call or a listen stream.
+                        if n.method == "notifications/cancelled", let raw = n.params?["requestId"], let id = RequestID(json: raw) { modern.cancel(id) }
+                        lease.end()
+                    case (.request(let request), _) where RequestEnvelope.isPresent(in: request.params):
+                        lease.end()
+                        writer.send(
+                            RPCEncoding.error(
+                                id: request.id, .invalidRequest("this connection began with initialize (2025-11-25); open a new connection for 2026-07-28 requests")))
+                    case (.request(let request), _):
                         // Started (and registered for cancellation) here, in read order, before the next line.
                         let task = lease.server.start(request, session: session, principal: principal) { bytes in writer.send(bytes) }
                         group.addTask {
                             defer { lease.end() }
-                            if let reply = await task.value { writer.send(reply) }
+                            if let reply = await task.value { writer.send(reply.bytes) }
                         }
-                    } else {
+                    default:
                         _ = await lease.server.process(message, session: session, principal: principal, notify: nil)
                         lease.end()
                     }

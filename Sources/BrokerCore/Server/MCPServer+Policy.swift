@@ -39,14 +39,16 @@ final class VisibleListCache: Sendable {
     }
 
     /// The encoded `tools/list` result for this principal's class and the request's cursor.
-    func encodedToolsPage(_ params: [String: JSONValue], principal: Principal, pageSize: Int) -> Result<[UInt8], RPCError> {
+    /// - Parameter modern: the 2026-07-28 fields to add (cached apart from the handshake-era page).
+    func encodedToolsPage(_ params: [String: JSONValue], principal: Principal, pageSize: Int, modern: ModernResult? = nil) -> Result<[UInt8], RPCError> {
         let cursor = params["cursor"]?.stringValue ?? ""
-        let key = policy.visibilityClass(of: principal) + "\u{1E}" + cursor
+        let key = policy.visibilityClass(of: principal) + (modern == nil ? "\u{1E}" : "\u{1F}") + cursor
         if let hit = encodedPages.withLock({ $0[key] }) { return .success(hit) }
         switch ListCursor.page(lists(for: principal).tools, key: "tools", list: "tools", params: params, pageSize: pageSize) {
         case .failure(let e): return .failure(e)
         case .success(let value):
-            let bytes = JSONWriter.encode(value)
+            var bytes = JSONWriter.encode(value)
+            if let modern { bytes = modern.amended(bytes, method: "tools/list") }
             // Only cursors this server issued get here (others fail above), so the map stays small; bounded anyway.
             encodedPages.withLock { c in
                 if c.count >= Self.maxClasses { c.removeAll() }

@@ -10,7 +10,7 @@ extension MCPServer {
     /// The parent is `params._meta.traceparent` when valid (the MCP convention wins), else what the transport bound
     /// (the HTTP request's `traceparent`), else a new trace. The span is current while `body` runs, so the call's
     /// correlation id, log lines and backend requests all carry its trace id.
-    func withServerSpan(_ request: RPCRequest, session: Session, _ body: @Sendable (any Span) async -> [UInt8]?) async -> [UInt8]? {
+    func withServerSpan<R: Sendable>(_ request: RPCRequest, session: Session, _ body: @Sendable (any Span) async -> R) async -> R {
         let inherited = ServiceContext.current ?? .topLevel
         let parent =
             request.params?["_meta"]?.objectValue.flatMap { TracePropagation.extracting($0, using: MetaExtractor(), into: inherited) } ?? inherited

@@ -10,6 +10,13 @@ import Tracing
 /// SSE stream, or stdout. `nil` when nothing can be delivered (a plain JSON answer).
 public typealias OutboundSink = @Sendable ([UInt8]) async -> Void
 
+/// One encoded answer, with the JSON-RPC error code when it is an error.
+public struct ServerReply: Sendable {
+    public let bytes: [UInt8]
+    /// `nil` for a result (including an `isError` tool result, which is a result).
+    public let errorCode: Int?
+}
+
 /// The transport-independent MCP server: lifecycle, tools, resources, prompts, logging, progress, cancellation.
 ///
 /// Transports hand it one parsed message with the session and the authenticated principal; it returns the
@@ -31,6 +38,8 @@ public final class MCPServer: Sendable {
     public let metrics: BrokerMetrics
     /// Audit lines for resource and prompt requests (tool calls are audited by the pipeline).
     let trail: AuditTrail
+    /// The 2026-07-28 result fields, encoded once.
+    let modern: ModernResult
     /// Version reported in `serverInfo`.
     public static let version = "0.1.0"
 
@@ -50,6 +59,7 @@ public final class MCPServer: Sendable {
         self.metrics = metrics
         self.trail = AuditTrail(audit: audit, logger: logger)
         self.visible = VisibleListCache(catalog: catalog, policy: settings.policy)
+        self.modern = ModernResult(serverInfo: ["name": .string(settings.name), "title": "MCP Broker", "version": .string(Self.version)])
         let guards = CallGuards(
             limits: settings.limits, backends: catalog.backends.map { ($0.name, resilience[$0.name] ?? BackendResilience()) }, metrics: metrics,
             logger: logger, adopting: previous?.guards ?? [:], previous: previous?.server.guards)
@@ -84,26 +94,36 @@ public final class MCPServer: Sendable {
             session.touch()
             session.receive(response)
             return nil
-        case .request(let request):
-            let task = start(request, session: session, principal: principal, notify: notify)
-            return await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+        case .request:
+            return await processReply(message, session: session, principal: principal, notify: notify)?.bytes
         }
+    }
+
+    /// ``process(_:session:principal:notify:)`` for a request, keeping the JSON-RPC error code of the answer (the
+    /// 2026-07-28 HTTP status depends on it); `nil` for notifications, responses and cancelled requests.
+    public func processReply(_ message: RPCMessage, session: Session, principal: Principal, notify: OutboundSink?) async -> ServerReply? {
+        guard case .request(let request) = message else {
+            _ = await process(message, session: session, principal: principal, notify: notify)
+            return nil
+        }
+        let task = start(request, session: session, principal: principal, notify: notify)
+        return await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
     }
 
     /// Starts one request in its own task and registers it for cancellation before returning, so a
     /// `notifications/cancelled` read right after it always finds it. The task yields the encoded response, or
     /// `nil` when the request was cancelled.
-    public func start(_ request: RPCRequest, session: Session, principal: Principal, notify: OutboundSink?) -> Task<[UInt8]?, Never> {
+    public func start(_ request: RPCRequest, session: Session, principal: Principal, notify: OutboundSink?) -> Task<ServerReply?, Never> {
         session.touch()
         session.begin(request.id)
         // The task inherits the transport's ServiceContext (the HTTP request's trace context) as a task-local.
-        let task = Task { () -> [UInt8]? in
+        let task = Task { () -> ServerReply? in
             await self.withServerSpan(request, session: session) { span in
                 let metrics = self.metrics
                 // Without metrics the request path reads no clock and takes no session lock for them.
                 let begun: ContinuousClock.Instant? = metrics.isEnabled ? .now : nil
                 metrics.requestStarted()
-                let (reply, tool, errorType) = await self.respond(request, session: session, principal: principal, notify: notify, span: span)
+                let (reply, tool, errorType, code) = await self.respond(request, session: session, principal: principal, notify: notify, span: span)
                 metrics.requestEnded()
                 if let begun {
                     metrics.recordOperation(
@@ -111,7 +131,7 @@ public final class MCPServer: Sendable {
                         duration: ContinuousClock.now - begun)
                 }
                 if session.end(request.id) { return nil }
-                return reply()
+                return ServerReply(bytes: reply(), errorCode: code)
             }
         }
         session.attach(request.id) { task.cancel() }
@@ -122,14 +142,15 @@ public final class MCPServer: Sendable {
     /// its operation metric's tool and error labels.
     func respond(
         _ request: RPCRequest, session: Session, principal: Principal, notify: OutboundSink?, span: any Span
-    ) async -> (reply: () -> [UInt8], tool: String, errorType: String) {
+    ) async -> (reply: () -> [UInt8], tool: String, errorType: String, errorCode: Int?) {
         // tools/list is served from encoded pages: clients list on every connection, and 1,000 tools are 0.5 MB.
         if request.method == "tools/list", session.isInitialized {
-            switch visible.encodedToolsPage(request.params ?? [:], principal: principal, pageSize: settings.pageSize) {
-            case .success(let bytes): return ({ RPCEncoding.result(id: request.id, encoded: bytes) }, "", "")
+            let amend = session.isModern ? modern : nil
+            switch visible.encodedToolsPage(request.params ?? [:], principal: principal, pageSize: settings.pageSize, modern: amend) {
+            case .success(let bytes): return ({ RPCEncoding.result(id: request.id, encoded: bytes) }, "", "", nil)
             case .failure(let error):
                 Self.noteOutcome(.failure(error), on: span)
-                return ({ RPCEncoding.error(id: request.id, error) }, "", MetricLabels.rpcCode(error))
+                return ({ RPCEncoding.error(id: request.id, error) }, "", MetricLabels.rpcCode(error), error.code)
             }
         }
         // tools/call may relay a backend document already encoded; everything else is a value to encode.
@@ -144,16 +165,21 @@ public final class MCPServer: Sendable {
             if request.method == "tools/call" { tool = MetricLabels.unknownTool }
         }
         Self.noteOutcome(reply, on: span)
+        let amend = session.isModern ? modern : nil
         switch reply {
-        case .success(.value(let result)): return ({ RPCEncoding.result(id: request.id, result) }, tool, errorType)
+        case .success(.value(let result)):
+            let value = amend?.decorate(result, method: request.method) ?? result
+            return ({ RPCEncoding.result(id: request.id, value) }, tool, errorType, nil)
         case .success(.toolResult(let content, let structured)):
             let encode = {
                 RPCEncoding.result(id: request.id, capacity: structured.bytes.count + 512) { out in
+                    let start = out.count
                     CallToolResult.encode(content: content, structuredContent: structured, into: &out)
+                    amend?.amend(&out, from: start, method: "tools/call")
                 }
             }
-            return (encode, tool, errorType)
-        case .failure(let error): return ({ RPCEncoding.error(id: request.id, error) }, tool, errorType)
+            return (encode, tool, errorType, nil)
+        case .failure(let error): return ({ RPCEncoding.error(id: request.id, error) }, tool, errorType, error.code)
         }
     }
 
@@ -186,6 +212,7 @@ public final class MCPServer: Sendable {
 
     /// Runs one request and produces its result or protocol error.
     public func dispatch(_ request: RPCRequest, session: Session, principal: Principal, notify: OutboundSink?) async -> Result<JSONValue, RPCError> {
+        if session.isModern { return await dispatchModern(request, session: session, principal: principal, notify: notify) }
         let params = request.params ?? [:]
         if request.method == "initialize" { return initialize(params, session: session) }
         if request.method == "ping" { return .success([:]) }
@@ -222,7 +249,7 @@ public final class MCPServer: Sendable {
         var result: [String: JSONValue] = [
             "protocolVersion": .string(version),
             "capabilities": Self.capabilities,
-            "serverInfo": ["name": .string(settings.name), "title": "MCP Broker", "version": .string(Self.version)],
+            "serverInfo": modern.serverInfo,
         ]
         result["instructions"] = .string(settings.instructions ?? defaultInstructions())
         return .success(.object(result))

@@ -3,7 +3,8 @@
 import MCPCore
 import Synchronization
 
-/// The protocol state of one MCP connection (a stdio process, or one HTTP `Mcp-Session-Id`).
+/// The protocol state of one MCP connection (a stdio process, or one HTTP `Mcp-Session-Id`), or of one 2026-07-28
+/// request, whose envelope stands in for what `initialize` would have set (``init(modern:ownerID:transport:)``).
 ///
 /// Holds the negotiated revision, the client's declared capabilities, the log level it asked for, and the
 /// requests in flight so `notifications/cancelled` can stop them. The session id is never authentication:
@@ -17,6 +18,9 @@ public final class Session: Sendable {
     public let transport: NetworkTransport
     /// When the session was opened (`mcp_server_session_duration_seconds`).
     public let opened = ContinuousClock.now
+    /// Whether this is one 2026-07-28 request rather than a handshake-era session: its answers carry `resultType`
+    /// and cache hints, confirmations go through MRTR, and removed methods are unknown.
+    public let isModern: Bool
 
     struct State {
         var protocolVersion: String?
@@ -39,6 +43,22 @@ public final class Session: Sendable {
         self.id = id
         self.ownerID = ownerID
         self.transport = transport ?? (id == nil ? .pipe : .tcp)
+        self.isModern = false
+    }
+
+    /// The state of one 2026-07-28 request: initialized by its envelope, with nothing carried over from any other
+    /// request (the spec forbids inferring capabilities from earlier requests).
+    public init(modern envelope: RequestEnvelope, ownerID: String, transport: NetworkTransport) {
+        self.id = nil
+        self.ownerID = ownerID
+        self.transport = transport
+        self.isModern = true
+        state.withLock { s in
+            s.protocolVersion = envelope.protocolVersion
+            s.clientName = envelope.clientName
+            s.clientCapabilities = envelope.clientCapabilities
+            s.logLevel = envelope.logLevel
+        }
     }
 
     /// The revision agreed in `initialize`, if it happened.
@@ -93,7 +113,7 @@ public final class Session: Sendable {
     }
 
     /// Handles `notifications/cancelled`; unknown or finished ids are ignored (races are normal).
-    func cancel(_ id: RequestID) {
+    public func cancel(_ id: RequestID) {
         let action: (@Sendable () -> Void)? = state.withLock { s in
             guard let entry = s.inflight[id] else { return nil }
             s.cancelled.insert(id)

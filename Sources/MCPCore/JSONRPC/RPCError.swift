@@ -38,6 +38,14 @@ public struct RPCError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func internalError(correlationID: String) -> RPCError {
         RPCError(code: -32603, message: "Internal error (correlation id \(correlationID))", data: ["correlationId": .string(correlationID)])
     }
+    /// -32020 (2026-07-28): an HTTP routing header disagrees with the body, is missing, or is repeated.
+    public static func headerMismatch(_ detail: String) -> RPCError { RPCError(code: -32020, message: "Header mismatch: \(detail)") }
+    /// -32022 (2026-07-28): the requested protocol version is not served; `data` lists what is.
+    public static func unsupportedProtocolVersion(_ requested: String, supported: [String] = ProtocolVersion.all) -> RPCError {
+        RPCError(
+            code: -32022, message: "Unsupported protocol version '\(requested.prefix(40))'; supported: \(supported.joined(separator: ", "))",
+            data: ["supported": .array(supported.map(JSONValue.string)), "requested": .string(String(requested.prefix(200)))])
+    }
     /// -32002: resource not found (2025-11-25).
     public static func resourceNotFound(_ uri: String) -> RPCError {
         RPCError(code: -32002, message: "Resource not found: \(uri.prefix(200))", data: ["uri": .string(uri)])
@@ -52,4 +60,8 @@ public enum RPCErrorCode {
     public static let invalidParams = -32602
     public static let internalError = -32603
     public static let resourceNotFound = -32002
+    /// 2026-07-28 codes (the spec reserves -32020…-32099).
+    public static let headerMismatch = -32020
+    public static let missingRequiredClientCapability = -32021
+    public static let unsupportedProtocolVersion = -32022
 }
