@@ -614,3 +614,70 @@ def test_confirm_broker_requires_auth_on_the_modern_path(confirm_broker: Confirm
     r = post_modern(confirm_broker.port, msg)
     assert r.status == 401 and r.headers.get("www-authenticate", "").startswith("Bearer "), r
     assert_no_session(r)
+
+
+# ------------------------------------------------------------------------------------------------ listen + reload
+# A small broker of its own whose configuration is edited under it: a change of this principal's visible tools
+# arrives on the open listen stream as notifications/tools/list_changed naming the subscription.
+
+RELOAD_CONFIG = """server:
+  tenants: [acme]
+  reload: {{ watch: true, interval_ms: 200 }}
+  http:
+    port: 0
+    principal: {{ id: dev, tenant: acme, roles: [analyst] }}
+  stdio:
+    principal: {{ id: local-user, tenant: acme, roles: [analyst] }}
+backends:
+  erp:
+    kind: mock-erp
+    credentials: {{ client: "100", user: BROKER_SVC, password: env:ERP_PASSWORD }}
+    system: {{ seed: 42, tenants: [acme], client: "100", user: BROKER_SVC, password: env:ERP_SYSTEM_PASSWORD, latency_ms: 0 }}
+policy:
+  roles:
+    analyst: {{ tools: ["*"], deny_tools: [{deny}] }}
+"""
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def _tool_names(port: int) -> set[str]:
+    names: set[str] = set()
+    cursor = None
+    for page in range(20):
+        params = {"cursor": cursor} if cursor else {}
+        result = ok_result(post_modern(port, modern("tools/list", params, id=f"tl{page}")), f"tl{page}")
+        names |= {t["name"] for t in result["tools"]}
+        cursor = result.get("nextCursor")
+        if not cursor:
+            break
+    return names
+
+
+@pytest.mark.time_limit(60)
+def test_listen_announces_a_reload_that_changes_the_visible_tools(broker_bin: str, tmp_path: Path) -> None:
+    conf = tmp_path / "broker.yaml"
+    _write_atomically(conf, RELOAD_CONFIG.format(deny=""))
+    broker = HTTPBroker(tmp_path, name="listen-reload", config=conf, env=broker_env()).start()
+    try:
+        assert broker.port is not None
+        assert "erp__check_inventory" in _tool_names(broker.port)
+        stream = SSEStream(broker.port, modern("subscriptions/listen", {"notifications": {"toolsListChanged": True}}, id="sub-7"))
+        try:
+            ack = stream.next_message(timeout=5)
+            assert ack["method"] == "notifications/subscriptions/acknowledged", ack
+            _write_atomically(conf, RELOAD_CONFIG.format(deny='"erp__check_inventory"'))
+            note = stream.next_message(timeout=15)
+            assert note.get("method") == "notifications/tools/list_changed" and "id" not in note, note
+            assert note["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"] == "sub-7", note
+            assert "erp__check_inventory" not in _tool_names(broker.port)
+        finally:
+            stream.close()
+        time.sleep(0.2)
+        ok_result(post_modern(broker.port, modern("server/discover", id="after")), "after")
+    finally:
+        broker.stop()
