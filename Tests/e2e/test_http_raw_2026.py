@@ -461,11 +461,19 @@ class ConfirmBroker:
                    and (line.get("outcome") == "ok" or str(line.get("rule", "")).endswith("+confirmed")))
 
 
+STATE_TTL_S = 4
+
+
 @pytest.fixture(scope="module")
 def confirm_broker(broker_bin: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConfirmBroker]:
     root = tmp_path_factory.mktemp("mrtr")
     shutil.copytree(REPO_ROOT / "config", root / "config")
     identities.generate(str(root / ".run" / "auth"), str(BROKER_BIN))
+    conf = root / "config" / "broker.yaml"
+    text = conf.read_text()
+    assert text.startswith("server:\n") or "\nserver:\n" in text
+    # A short state lifetime, so expiry is observable (every other round 2 follows its round 1 within milliseconds).
+    conf.write_text(text.replace("server:\n", f"server:\n  request_state: {{ ttl_seconds: {STATE_TTL_S} }}\n", 1))
     broker = HTTPBroker(root, name="mrtr", config=root / "config" / "broker.yaml", env=broker_env()).start()
     try:
         yield ConfirmBroker(broker, root)
@@ -542,9 +550,10 @@ def _flip(state: str) -> str:
 
 
 TAMPERS = ["flipped", "truncated", "garbage", "other tool", "other arguments", "other key", "other principal",
-           "other tenant"]
+           "other tenant", "expired"]
 
 
+@pytest.mark.time_limit(60)
 @pytest.mark.parametrize("tamper", TAMPERS)
 def test_tampered_state_is_refused_and_nothing_runs(confirm_broker: ConfirmBroker, blocked: list[str], tamper: str) -> None:
     invoice, other = blocked[1], blocked[2]
@@ -569,9 +578,12 @@ def test_tampered_state_is_refused_and_nothing_runs(confirm_broker: ConfirmBroke
     elif tamper == "other principal":
         state = round_one(confirm_broker, args)
         token = confirm_broker.bob
-    else:
+    elif tamper == "other tenant":
         state = round_one(confirm_broker, args)
         token = confirm_broker.globex
+    else:
+        state = round_one(confirm_broker, args)
+        time.sleep(STATE_TTL_S + 1.5)
     result = confirm_broker.call(APPROVE, send_args, token=token, extra={"inputResponses": ACCEPT, "requestState": state})
     assert_refused(result)
     assert confirm_broker.approvals() == before, f"{tamper}: the tool ran"
