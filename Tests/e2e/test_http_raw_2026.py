@@ -304,12 +304,18 @@ def test_json_array_is_400(port: int) -> None:
 # ------------------------------------------------------------------------------------------------ era selection
 
 
-def test_handshake_header_with_envelope_is_header_mismatch(port: int) -> None:
+@pytest.mark.parametrize("with_session", [False, True])
+def test_handshake_header_with_envelope_is_header_mismatch(port: int, with_session: bool) -> None:
     # Spec §2.8: the body says 2026-07-28, the header 2025-11-25; the SDK's server takes the legacy path here
-    # (reference §3.4 quirk 1), the spec wants 400 HeaderMismatch.
-    msg = modern("server/discover", id="h")
-    r = post_modern(port, msg, headers={"MCP-Protocol-Version": "2025-11-25"})
-    assert_rpc_error(r, 400, HEADER_MISMATCH, id="h")
+    # (reference §3.4 quirk 1), the spec wants 400 HeaderMismatch, even inside a valid 2025 session.
+    msg = modern("tools/list", {}, id="h") if with_session else modern("server/discover", id="h")
+    headers: dict[str, str | None] = {"MCP-Protocol-Version": "2025-11-25"}
+    if with_session:
+        headers["Mcp-Session-Id"] = open_raw_session(port)
+    r = post_modern(port, msg, headers=headers)
+    assert r.status == 400, (r.status, r.body[:300])
+    doc = json.loads(r.body)
+    assert doc["error"]["code"] == HEADER_MISMATCH and doc["id"] == "h", doc
 
 
 def test_legacy_requests_still_work(port: int) -> None:
