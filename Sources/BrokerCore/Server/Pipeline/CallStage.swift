@@ -92,8 +92,8 @@ struct CallOutcome: Sendable {
     var code: String {
         if inputRequired != nil { return "input_required" }
         switch result {
-        case .success: "ok"
-        case .failure(let e): e.code.rawValue
+        case .success: return "ok"
+        case .failure(let e): return e.code.rawValue
         }
     }
 
