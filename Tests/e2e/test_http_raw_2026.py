@@ -479,7 +479,9 @@ def confirm_broker(broker_bin: str, tmp_path_factory: pytest.TempPathFactory) ->
     text = conf.read_text()
     assert text.startswith("server:\n") or "\nserver:\n" in text
     # A short state lifetime, so expiry is observable (every other round 2 follows its round 1 within milliseconds).
-    conf.write_text(text.replace("server:\n", f"server:\n  request_state: {{ ttl_seconds: {STATE_TTL_S} }}\n", 1))
+    text = text.replace("server:\n", f"server:\n  request_state: {{ ttl_seconds: {STATE_TTL_S} }}\n", 1)
+    # No metrics listener: the demo's fixed port 9464 may be taken by another broker on this machine.
+    conf.write_text("\n".join(line for line in text.split("\n") if not line.startswith("  metrics:")))
     broker = HTTPBroker(root, name="mrtr", config=root / "config" / "broker.yaml", env=broker_env()).start()
     try:
         yield ConfirmBroker(broker, root)
