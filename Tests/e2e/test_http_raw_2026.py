@@ -528,7 +528,7 @@ def test_round_one_asks_through_elicitation(confirm_broker: ConfirmBroker, block
     ask = result["inputRequests"]["confirm"]
     assert ask["method"] == "elicitation/create", ask
     params = ask["params"]
-    assert params["mode"] == "form" and params["message"].startswith("Approve"), params
+    assert params["mode"] == "form" and params["message"].startswith("Confirm") and "erp__approve_invoice" in params["message"], params
     schema = params["requestedSchema"]
     assert schema["type"] == "object" and schema["properties"]["approve"]["type"] == "boolean", schema
     assert schema["required"] == ["approve"], schema

@@ -38,12 +38,23 @@ enum ModernConfirmation {
         }
         guard let state = raw.stringValue else { return .refused(invalid(call.name, "is malformed"), rule: "confirm-state-malformed") }
         if case .failure(let refusal) = sealer.open(state, for: binding) {
-            return .refused(invalid(call.name, refusal.message), rule: "confirm-state-\(refusal.reason)")
+            return .refused(invalid(call.name, phrase(refusal)), rule: "confirm-state-\(refusal.reason)")
         }
         // A valid state without an answer: ask again rather than fail (spec 2.5).
         guard let answer else { return ask(call, binding: binding, sealer: sealer) }
         if answer["action"] == "accept", answer["content"]?["approve"] == .bool(true) { return .approved }
         return .refused(BrokerError(.declined, "You did not approve \(call.name), so nothing was changed."), rule: nil)
+    }
+
+    /// What happened to a refused state, as the middle of the sentence ``invalid(_:_:)`` builds.
+    static func phrase(_ refusal: RequestStateRefusal) -> String {
+        switch refusal {
+        case .malformed: "is malformed"
+        case .tampered: "was altered (or sealed with a key this broker no longer has)"
+        case .expired: "has expired"
+        case .mismatched: "was issued for another call (a different tool, arguments or identity)"
+        case .replayed: "was already used"
+        }
     }
 
     static func invalid(_ tool: String, _ why: String) -> BrokerError {
