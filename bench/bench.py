@@ -272,9 +272,14 @@ def pin_postgres() -> None:
         subprocess.run(["taskset", "-a", "-pc", SERVER_CORE, pid], capture_output=True)
 
 
-def call_body(name: str, args: dict) -> Path:
-    p = WORK / f"body-{name}.json"
-    p.write_text(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name, "arguments": args}}))
+def call_body(name: str, args: dict, era: str = "2025") -> Path:
+    """A tools/call body; the 2026 era carries the per-request envelope in `_meta` (no session)."""
+    p = WORK / f"body-{name}-{era}.json"
+    params: dict = {"name": name, "arguments": args}
+    if era == "2026":
+        params["_meta"] = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {},
+                           "io.modelcontextprotocol/clientInfo": {"name": "bench", "version": "1"}}
+    p.write_text(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}))
     return p
 
 
@@ -356,7 +361,11 @@ def main() -> int:
                                                                        "BENCH_AUTH": key_auth, "BENCH_EXPECT": "acc-0001"})),
                 ("broker_no_metrics", lambda c: wrk(f"http://127.0.0.1:{plain_broker.port}/mcp", "mcp.lua", c, a.seconds, {
                     "BENCH_BODY": str(call_body("api__get_account", {})), "BENCH_SESSION": plain_session, "BENCH_AUTH": key_auth,
-                    "BENCH_EXPECT": "acc-0001"}))]),
+                    "BENCH_EXPECT": "acc-0001"})),
+                # The same call as an MCP 2026-07-28 client makes it: no session, the envelope in every request.
+                ("broker_2026", lambda c: wrk(mcp, "mcp.lua", c, a.seconds, {
+                    "BENCH_BODY": str(call_body("api__get_account", {}, era="2026")), "BENCH_ERA": "2026", "BENCH_NAME": "api__get_account",
+                    "BENCH_AUTH": key_auth, "BENCH_EXPECT": "acc-0001"}))]),
             ("rest_100k", "REST tool call, ~100 KB document", [
                 ("direct", lambda c: wrk(f"{backend}/document.json", "get.lua", c, a.seconds, {"BENCH_EXPECT": "ord-00899"})),
                 ("nginx_proxy", lambda c: wrk(f"{proxy}/document.json", "get.lua", c, a.seconds, {"BENCH_EXPECT": "ord-00899"})),
@@ -476,7 +485,7 @@ def report(rows: list[dict], cold: float, peak: dict, a) -> None:
     for wid in dict.fromkeys(r["workload"] for r in rows):
         for conns in dict.fromkeys(r["connections"] for r in rows):
             direct, proxy = best(rows, wid, "direct", conns), best(rows, wid, "nginx_proxy", conns)
-            for target in ["direct", "nginx_proxy", "broker", "broker_no_metrics"]:
+            for target in ["direct", "nginx_proxy", "broker", "broker_2026", "broker_no_metrics"]:
                 r = best(rows, wid, target, conns)
                 if not r:
                     continue

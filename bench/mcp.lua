@@ -4,6 +4,8 @@
 -- reply may contain, default '"isError":true'), BENCH_OUT (file for the JSON summary), BENCH_PREFIX (what every
 -- good reply starts with) and BENCH_EXPECT_TAIL (look for BENCH_EXPECT only in the reply's last N bytes: for the
 -- 0.5 MB tools/list reply, two full scans per reply made the load generator the bottleneck).
+-- BENCH_ERA=2026 sends MCP 2026-07-28 requests instead: no session, the routing headers (BENCH_METHOD, BENCH_NAME)
+-- that must match the body, whose _meta carries the envelope.
 local f = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
 local body = f:read("*a")
 f:close()
@@ -23,8 +25,15 @@ function init(args)
   wrk.body = body
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["Accept"] = "application/json, text/event-stream"
-  wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
-  wrk.headers["Mcp-Session-Id"] = os.getenv("BENCH_SESSION")
+  if os.getenv("BENCH_ERA") == "2026" then
+    wrk.headers["MCP-Protocol-Version"] = "2026-07-28"
+    wrk.headers["Mcp-Method"] = os.getenv("BENCH_METHOD") or "tools/call"
+    local name = os.getenv("BENCH_NAME")
+    if name and name ~= "" then wrk.headers["Mcp-Name"] = name end
+  else
+    wrk.headers["MCP-Protocol-Version"] = "2025-11-25"
+    wrk.headers["Mcp-Session-Id"] = os.getenv("BENCH_SESSION")
+  end
   local auth = os.getenv("BENCH_AUTH")
   if auth and auth ~= "" then wrk.headers["Authorization"] = auth end
 end

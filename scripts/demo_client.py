@@ -173,8 +173,28 @@ async def main(url: str) -> int:
         if missing:
             print(f"\ntools not exercised by this demo: {missing}")
     failures += await identity_tour(url)
+    failures += await era_tour(url, len(tools))
     print(f"\ndemo finished: {failures} unexpected tool errors")
     return 1 if failures else 0
+
+
+async def era_tour(url: str, tool_count: int) -> int:
+    """Both MCP revisions on the same endpoint: a 2025-11-25 client (initialize + session) and a 2026-07-28 one
+    (no session, the envelope in every request) see the same tools. Returns the number of surprises."""
+    print("\nBoth MCP revisions on one endpoint:")
+    surprises = 0
+    for mode in ("legacy", "2026-07-28"):
+        transport = streamable_http_client(url, http_client=create_mcp_http_client(headers={"Authorization": f"Bearer {os.environ['DEMO_ADMIN_KEY']}"}))
+        async with Client(transport, mode=mode, read_timeout_seconds=60) as c:
+            count, cursor = 0, None
+            while True:
+                page = await c.list_tools(cursor=cursor, cache_mode="refresh")
+                count, cursor = count + len(page.tools), page.next_cursor
+                if cursor is None:
+                    break
+            print(f"  mode {mode:<10}: protocol {c.protocol_version}, {count} tools")
+            surprises += int(count != tool_count or c.protocol_version != ("2025-11-25" if mode == "legacy" else "2026-07-28"))
+    return surprises
 
 
 async def identity_tour(url: str) -> int:

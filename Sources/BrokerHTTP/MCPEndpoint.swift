@@ -90,7 +90,7 @@ struct MCPEndpoint: Sendable {
         }
         if case .request(let r) = message {
             // A handshake-era request carrying a 2026 envelope disagrees with its own header (or lacks it).
-            if RequestEnvelope.isPresent(in: r.params) {
+            if r.method != "initialize", RequestEnvelope.isPresent(in: r.params) {
                 return Self.error(.badRequest, .headerMismatch("the body carries a 2026-07-28 envelope; send MCP-Protocol-Version: 2026-07-28"), id: r.id)
             }
             // A 2026 probe without the header: answered at once so the client falls back to initialize.

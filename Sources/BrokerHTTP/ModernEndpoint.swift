@@ -87,15 +87,29 @@ extension MCPEndpoint {
     /// client closes it; a graceful shutdown ends it with its `complete` result.
     private func listen(_ rpc: RPCRequest, lease: GenerationLease, principal: Principal) -> (Response, streaming: Bool) {
         let (events, continuation) = AsyncStream<ByteBuffer>.makeStream()
+        let limits = lease.generation.settings.http
+        // The stream does not hold the generation: it lives across reloads, which is its whole point.
+        lease.end()
+        let box = SubscriptionBox()
+        guard let token = listeners.add(owner: principal.bindingKey, limits: limits, { box.finish(continuation) }) else {
+            return (
+                Self.error(
+                    .tooManyRequests,
+                    RPCError(
+                        code: -32000,
+                        message: "Too many open subscriptions/listen streams for your identity (limit \(limits.maxSessionsPerPrincipal)); close one first."),
+                    id: rpc.id), false
+            )
+        }
         let opened = ListenSubscription.open(rpc, hub: live.hub, principal: { _ in principal }) { bytes in continuation.yield(SSE.event(bytes)) }
         let subscription: ListenSubscription
         switch opened {
         case .success(let s): subscription = s
-        case .failure(let error): return (ModernRouting.error(error, id: rpc.id), false)
+        case .failure(let error):
+            listeners.remove(token)
+            return (ModernRouting.error(error, id: rpc.id), false)
         }
-        // The stream does not hold the generation: it lives across reloads, which is its whole point.
-        lease.end()
-        let token = listeners.add { continuation.yield(SSE.event(subscription.completion)); continuation.finish() }
+        box.set(subscription)
         let keepAlive = Self.keepAlive(continuation)
         let table = listeners
         continuation.onTermination = { _ in
@@ -123,26 +137,63 @@ extension MCPEndpoint {
     }
 }
 
-/// The open `subscriptions/listen` streams, so a graceful shutdown can end each with its result instead of
-/// waiting on responses that never end.
-final class ListenStreams: Sendable {
-    private let state = Mutex<(next: UInt64, closers: [UInt64: @Sendable () -> Void])>((0, [:]))
+/// The subscription behind a listen stream, set once it is open, so the shutdown closer can end the stream with its
+/// result whichever came first.
+final class SubscriptionBox: Sendable {
+    private let subscription = Mutex<ListenSubscription?>(nil)
 
-    func add(_ close: @escaping @Sendable () -> Void) -> UInt64 {
+    func set(_ s: ListenSubscription) { subscription.withLock { $0 = s } }
+
+    /// Ends the stream: with the subscription's `complete` result when it was open.
+    func finish(_ continuation: AsyncStream<ByteBuffer>.Continuation) {
+        if let s = subscription.withLock({ $0 }) { continuation.yield(SSE.event(s.completion)) }
+        continuation.finish()
+    }
+}
+
+/// The open `subscriptions/listen` streams, so a graceful shutdown can end each with its result instead of
+/// waiting on responses that never end, and so one principal cannot hold unbounded streams open: a listen stream
+/// counts against the same limits as a session (`max_sessions`, `max_sessions_per_principal`).
+final class ListenStreams: Sendable {
+    private struct State {
+        var next: UInt64 = 0
+        var closers: [UInt64: (owner: String, close: @Sendable () -> Void)] = [:]
+        var perOwner: [String: Int] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    /// Registers a stream of `owner`; `nil` when a limit is reached.
+    func add(owner: String, limits: HTTPSettings, _ close: @escaping @Sendable () -> Void) -> UInt64? {
         state.withLock { s in
+            let mine = s.perOwner[owner, default: 0]
+            guard mine < limits.maxSessionsPerPrincipal, s.closers.count < limits.maxSessions else { return nil }
             s.next += 1
-            s.closers[s.next] = close
+            s.closers[s.next] = (owner, close)
+            s.perOwner[owner] = mine + 1
             return s.next
         }
     }
 
-    func remove(_ token: UInt64) { _ = state.withLock { $0.closers.removeValue(forKey: token) } }
+    func remove(_ token: UInt64) {
+        state.withLock { s in
+            guard let entry = s.closers.removeValue(forKey: token) else { return }
+            let left = s.perOwner[entry.owner, default: 1] - 1
+            s.perOwner[entry.owner] = left > 0 ? left : nil
+        }
+    }
+
+    /// Open streams (for tests and metrics).
+    var count: Int { state.withLock { $0.closers.count } }
 
     /// Ends every stream with its `complete` result.
     func closeAll() {
         let all = state.withLock { s in
-            defer { s.closers = [:] }
-            return Array(s.closers.values)
+            defer {
+                s.closers = [:]
+                s.perOwner = [:]
+            }
+            return s.closers.values.map(\.close)
         }
         for close in all { close() }
     }

@@ -27,6 +27,12 @@ final class ModernStdioRequests: Sendable {
 
     func began(_ id: RequestID, _ session: Session) { state.withLock { $0.calls[id] = session } }
     func ended(_ id: RequestID) { _ = state.withLock { $0.calls.removeValue(forKey: id) } }
+    /// Most listen streams one connection may hold open (each is a hub subscription; a client needs one or two).
+    static let maxListens = 64
+
+    /// Whether another listen stream may open.
+    var mayListen: Bool { state.withLock { $0.listens.count < Self.maxListens } }
+
     func listening(_ subscription: ListenSubscription) { state.withLock { $0.listens[subscription.id] = subscription } }
 
     /// Cancels the call or ends the listen stream with this id; unknown ids are ignored (races are normal).
@@ -66,6 +72,13 @@ extension StdioTransport {
         }
         if request.method == "subscriptions/listen" {
             lease.end()
+            guard requests.mayListen else {
+                writer.send(
+                    RPCEncoding.error(
+                        id: request.id,
+                        RPCError(code: -32000, message: "Too many open subscriptions/listen streams (limit \(ModernStdioRequests.maxListens)); cancel one first.")))
+                return nil
+            }
             let fixed = fixedPrincipal
             let opened = ListenSubscription.open(request, hub: live.hub, principal: { fixed ?? $0.new.settings.stdioPrincipal }) { writer.send($0) }
             switch opened {

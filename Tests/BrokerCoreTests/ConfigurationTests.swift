@@ -101,6 +101,32 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertFalse(secret.constantTimeEquals(Secret("secon")))
     }
 
+    func testRequestStateSettings() throws {
+        XCTAssertEqual(try parse("server: {}\n").server.requestState, RequestStateSettings(key: nil, ttlSeconds: 300), "defaults")
+        let path = NSTemporaryDirectory() + "mcp-broker-rs-key-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "0123456789abcdef0123456789abcdef\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let c = try parse("server:\n  request_state:\n    key: file:\(path)\n    ttl_seconds: 600\n")
+        XCTAssertEqual(c.server.requestState, RequestStateSettings(key: SecretReference(parsing: "file:\(path)"), ttlSeconds: 600))
+        XCTAssertEqual(try parse("server:\n  request_state: { ttl_seconds: 86400 }\n").server.requestState.ttlSeconds, 86400)
+
+        try "0123456789abcdef0123456789abcde\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertEqual(
+            error("server:\n  request_state:\n    key: file:\(path)\n"),
+            "broker.yaml:3: server.request_state.key: the key must be at least 32 bytes (it has 31); generate one with `openssl rand -base64 48`")
+        XCTAssertEqual(
+            error("server:\n  request_state: { ttl_seconds: 0 }\n"), "broker.yaml:2: server.request_state.ttl_seconds: must be between 1 and 86400, got 0")
+        XCTAssertTrue(error("server:\n  request_state: { ttl_seconds: 86401 }\n").contains("must be between 1 and 86400, got 86401"))
+        XCTAssertTrue(error("server:\n  request_state: { ttl_seconds: soon }\n").contains("expected an integer"))
+        XCTAssertEqual(
+            error("server:\n  request_state:\n    key: 0123456789abcdef0123456789abcdef0123\n"),
+            "broker.yaml:3: server.request_state.key: inline secrets are refused; write env:NAME or file:/path and put the value there")
+        XCTAssertTrue(
+            error("server:\n  request_state: { key: env:MCP_BROKER_TEST_UNSET_RS_KEY }\n")
+                .contains("server.request_state.key: environment variable MCP_BROKER_TEST_UNSET_RS_KEY is not set"))
+        XCTAssertTrue(error("server:\n  request_state: { ttl: 5 }\n").contains("server.request_state.ttl: unknown key"))
+    }
+
     func testDirectoryConfigMergesAndRefusesDuplicates() throws {
         let dir = NSTemporaryDirectory() + "mcp-broker-cfg-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -315,7 +315,9 @@ async def test_resource_reads_stay_tenant_bound(demo: DemoBroker) -> None:
                 theirs = (await globex.read_resource(uri)).contents[0].text
             except MCPError as e:
                 theirs = None
-                assert e.code == -32002, e
+                # 2026-07-28 retired -32002: a missing resource is -32602 there, naming the URI in both eras.
+                assert e.code == (-32602 if globex.protocol_version == "2026-07-28" else -32002), e
+                assert isinstance(e.data, dict) and e.data.get("uri") == uri, e
     assert all(po["po_number"] in r.contents[0].text for r in mine)
     assert theirs != mine[0].contents[0].text, "globex read acme's purchase order"
 

@@ -83,6 +83,8 @@ public struct ServerSettings: Sendable {
     public var tracing = TracingSettings()
     /// `server.reload`: whether and how often the configuration files are polled for changes.
     public var reload = ReloadSettings()
+    /// `server.request_state`: the key and lifetime of MRTR confirmation states (2026-07-28 clients).
+    public var requestState = RequestStateSettings()
 
     public init() {}
 }
@@ -246,6 +248,7 @@ public struct BrokerConfiguration {
             out.reload.intervalMilliseconds = try r.int("interval_ms", default: out.reload.intervalMilliseconds, range: 100...3_600_000)
             try r.finish()
         }
+        if let r = try s.section("request_state") { out.requestState = try readRequestState(r) }
         try readTenants(s, into: &out)
         try s.finish()
         return out

@@ -68,9 +68,15 @@ public struct Broker: Sendable {
         }
         if !configuration.server.policyConfigured { logger.warning("no policy section: every tool, resource and prompt is denied") }
         if audit == nil { logger.warning("no server.audit path: calls are not audited") }
+        // Read now, so a key that cannot be read or is too short refuses the configuration (and a reload picks up a
+        // rotated key file).
+        let sealer = try configuration.server.requestState.makeSealer()
+        if configuration.server.requestState.key == nil && previous == nil {
+            logger.notice("no server.request_state.key: 2026-07-28 confirmation states are sealed with a per-process key, so only this replica can open them")
+        }
         server = MCPServer(
             catalog: catalog, settings: configuration.server, audit: audit, resilience: resilience, metrics: metrics, logger: logger,
-            previous: previous.map { GuardAdoption(server: $0.server, backends: reused) })
+            previous: previous.map { GuardAdoption(server: $0.server, backends: reused) }, sealer: sealer)
         probe = ReadinessProbe(logger: logger)
         self.fingerprints = fingerprints
         self.reused = reused

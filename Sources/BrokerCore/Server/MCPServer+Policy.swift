@@ -98,26 +98,34 @@ extension MCPServer {
         Double(Int(((ContinuousClock.now - start) / .microseconds(1)).rounded())) / 1000
     }
 
-    /// Asks the user to approve a tool marked `confirm: true`, through MCP elicitation.
-    /// - Returns: `nil` when approved, or the error to answer with (declined, or no way to ask).
-    static func confirm(_ tool: CatalogTool, arguments: [String: JSONValue], session: Session, send: OutboundSink?, context: CallContext) async -> BrokerError? {
-        guard session.supportsElicitation, let send else {
-            return BrokerError(
-                .forbidden,
-                "\(tool.fullName) needs your explicit confirmation, and this client cannot ask for it (it does not support MCP elicitation). "
-                    + "Run it from a client that supports elicitation, or ask an administrator.")
-        }
+    /// The refusal for a client that cannot ask its user (no elicitation capability).
+    static func cannotConfirm(_ tool: CatalogTool) -> BrokerError {
+        BrokerError(
+            .forbidden,
+            "\(tool.fullName) needs your explicit confirmation, and this client cannot ask for it (it does not support MCP elicitation). "
+                + "Run it from a client that supports elicitation, or ask an administrator.")
+    }
+
+    /// The `elicitation/create` params that ask to approve `tool` with these arguments (both eras ask the same).
+    static func confirmationRequest(_ tool: CatalogTool, arguments: [String: JSONValue]) -> [String: JSONValue] {
         let title = tool.definition.title ?? tool.fullName
         var summary = JSONValue.object(arguments).jsonText
         if summary.count > 400 { summary = String(summary.prefix(400)) + "…" }
-        let params: [String: JSONValue] = [
-            "message": .string("Approve \(title)? It will run with: \(summary)"),
+        return [
+            "message": .string("Confirm \(title) (\(tool.fullName))? It will run with: \(summary)"),
             "requestedSchema": [
                 "type": "object",
                 "properties": ["approve": ["type": "boolean", "title": "Approve", "description": .string("Run \(tool.fullName) now")]],
                 "required": ["approve"],
             ],
         ]
+    }
+
+    /// Asks the user to approve a tool marked `confirm: true`, through MCP elicitation.
+    /// - Returns: `nil` when approved, or the error to answer with (declined, or no way to ask).
+    static func confirm(_ tool: CatalogTool, arguments: [String: JSONValue], session: Session, send: OutboundSink?, context: CallContext) async -> BrokerError? {
+        guard session.supportsElicitation, let send else { return cannotConfirm(tool) }
+        let params = confirmationRequest(tool, arguments: arguments)
         switch await session.request("elicitation/create", params: params, send: send, until: context.deadline) {
         case .result(let r) where r["action"] == "accept" && r["content"]?["approve"] == .bool(true):
             return nil

@@ -15,7 +15,8 @@ extension MCPServer {
     public func needsStream(_ request: RPCRequest, session: Session, principal: Principal) -> Bool {
         guard request.method == "tools/call" else { return false }
         if request.progressToken != nil || session.logLevel != nil { return true }
-        guard let name = request.params?["name"]?.stringValue, settings.policy.tools[name]?.confirm == true else { return false }
+        // A 2026-07-28 confirmation is a plain result (MRTR), not a request on the stream.
+        guard !session.isModern, let name = request.params?["name"]?.stringValue, settings.policy.tools[name]?.confirm == true else { return false }
         guard case .allow = settings.policy.visibility(of: name, for: principal) else { return false }
         return true
     }

@@ -48,9 +48,10 @@ public final class MCPServer: Sendable {
     ///   - metrics: the process's metrics; the default records nothing.
     ///   - previous: on a reload, the server whose backend guards (breaker, bulkhead, cache, rate share) the
     ///     unchanged backends keep.
+    ///   - sealer: seals and opens 2026-07-28 confirmation states; the default uses this process's own key.
     public init(
         catalog: Catalog, settings: ServerSettings, audit: AuditLog? = nil, resilience: [String: BackendResilience] = [:],
-        metrics: BrokerMetrics = .disabled, logger: Logger, previous: GuardAdoption? = nil
+        metrics: BrokerMetrics = .disabled, logger: Logger, previous: GuardAdoption? = nil, sealer: RequestStateSealer? = nil
     ) {
         self.catalog = catalog
         self.settings = settings
@@ -64,7 +65,8 @@ public final class MCPServer: Sendable {
             limits: settings.limits, backends: catalog.backends.map { ($0.name, resilience[$0.name] ?? BackendResilience()) }, metrics: metrics,
             logger: logger, adopting: previous?.guards ?? [:], previous: previous?.server.guards)
         self.guards = guards
-        self.pipeline = CallPipeline(catalog: catalog, settings: settings, guards: guards, audit: audit, metrics: metrics, logger: logger)
+        let sealer = sealer ?? RequestStateSealer(keyMaterial: ProcessRequestStateKey.material, ttl: .seconds(settings.requestState.ttlSeconds))
+        self.pipeline = CallPipeline(catalog: catalog, settings: settings, guards: guards, audit: audit, metrics: metrics, sealer: sealer, logger: logger)
         for guarded in guards.backends { metrics.watch(guarded) }
     }
 

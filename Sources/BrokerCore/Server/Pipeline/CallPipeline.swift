@@ -26,7 +26,10 @@ struct CallPipeline: Sendable {
     let logger: Logger
     private let chain: CallNext
 
-    init(catalog: Catalog, settings: ServerSettings, guards: CallGuards, audit: AuditLog?, metrics: BrokerMetrics, logger: Logger) {
+    /// - Parameter sealer: seals and opens the 2026-07-28 confirmation states of this generation.
+    init(
+        catalog: Catalog, settings: ServerSettings, guards: CallGuards, audit: AuditLog?, metrics: BrokerMetrics, sealer: RequestStateSealer, logger: Logger
+    ) {
         self.catalog = catalog
         self.policy = settings.policy
         self.guards = guards
@@ -39,7 +42,7 @@ struct CallPipeline: Sendable {
         if metrics.isEnabled { stages.append(MetricsStage(metrics: metrics)) }
         if let audit { stages.append(AuditStage(audit: audit)) }
         stages += [
-            ValidationStage(), PolicyStage(policy: settings.policy), ConfirmationStage(policy: settings.policy),
+            ValidationStage(), PolicyStage(policy: settings.policy), ConfirmationStage(policy: settings.policy, sealer: sealer),
             TenantLimitStage(guards: guards, metrics: metrics), RetryBudgetStage(budget: guards.retryBudget), OutputCheckStage(),
             CacheStage(guards: guards, policy: settings.policy, metrics: metrics),
         ]
@@ -88,7 +91,7 @@ struct CallPipeline: Sendable {
         context.retryBudget = guards.retryBudget
         let call = ToolCall(
             name: name, arguments: arguments, tool: tool, backend: backend, guarded: guarded, visibilityRule: visibility.rule, context: context,
-            session: session, notify: notify, started: started, tenantLabel: tenants(principal.tenant), timing: CallTiming())
+            session: session, request: request, notify: notify, started: started, tenantLabel: tenants(principal.tenant), timing: CallTiming())
         let outcome = await chain(call)
         return ToolCallReply(result: .success(reply(outcome, call: call)), toolLabel: name, errorType: Self.errorType(outcome))
     }
@@ -104,6 +107,10 @@ struct CallPipeline: Sendable {
     /// result with the code and correlation id.
     func reply(_ outcome: CallOutcome, call: ToolCall) -> MCPServer.MethodResult {
         let context = call.context
+        if let asking = outcome.inputRequired {
+            context.logger.info("tool call needs the client's input", metadata: ["outcome": "input_required"])
+            return .value(asking)
+        }
         switch outcome.result {
         case .success(let output):
             var content: [ContentBlock] = [.text(output.textForModel)]
@@ -123,7 +130,7 @@ struct CallPipeline: Sendable {
     }
 
     static func errorType(_ outcome: CallOutcome) -> String {
-        guard case .failure(let error) = outcome.result else { return "" }
+        guard outcome.inputRequired == nil, case .failure(let error) = outcome.result else { return "" }
         return MetricLabels.code(error.code)
     }
 }

@@ -32,6 +32,8 @@ final class ToolCall: Sendable {
     /// Identity, correlation id, deadline, logger and notifier for the backend.
     let context: CallContext
     let session: Session
+    /// The request as sent (a 2026-07-28 retry carries `inputResponses` and `requestState` beside the arguments).
+    let request: RPCRequest
     let notify: OutboundSink?
     let started: ContinuousClock.Instant
     /// The caller's tenant as a metric label (``TenantLabels``).
@@ -41,7 +43,8 @@ final class ToolCall: Sendable {
 
     init(
         name: String, arguments: [String: JSONValue], tool: CatalogTool, backend: any Backend, guarded: BackendGuard, visibilityRule: String,
-        context: CallContext, session: Session, notify: OutboundSink?, started: ContinuousClock.Instant, tenantLabel: String, timing: CallTiming
+        context: CallContext, session: Session, request: RPCRequest, notify: OutboundSink?, started: ContinuousClock.Instant, tenantLabel: String,
+        timing: CallTiming
     ) {
         self.name = name
         self.arguments = arguments
@@ -51,6 +54,7 @@ final class ToolCall: Sendable {
         self.visibilityRule = visibilityRule
         self.context = context
         self.session = session
+        self.request = request
         self.notify = notify
         self.started = started
         self.tenantLabel = tenantLabel
@@ -68,6 +72,9 @@ struct CallOutcome: Sendable {
     var deniedBy: String?
     /// Whether the user confirmed the call (the audit's rule gets `+confirmed`).
     var confirmed = false
+    /// A 2026-07-28 `input_required` result: the call waits for the client's answer and did not run (`result` is
+    /// then a placeholder nobody reads).
+    var inputRequired: JSONValue?
 
     static func output(_ output: ToolOutput) -> CallOutcome { CallOutcome(result: .success(output)) }
 
@@ -76,11 +83,17 @@ struct CallOutcome: Sendable {
         CallOutcome(result: .failure(error), logged: true, deniedBy: deniedBy)
     }
 
-    /// `ok`, or the error code.
+    /// The call asks the client for input (MRTR round 1) instead of running.
+    static func asking(_ result: JSONValue) -> CallOutcome {
+        CallOutcome(result: .failure(BrokerError(.declined, "waiting for the client's answer")), logged: true, inputRequired: result)
+    }
+
+    /// `ok`, `input_required`, or the error code.
     var code: String {
+        if inputRequired != nil { return "input_required" }
         switch result {
-        case .success: "ok"
-        case .failure(let e): e.code.rawValue
+        case .success: return "ok"
+        case .failure(let e): return e.code.rawValue
         }
     }
 

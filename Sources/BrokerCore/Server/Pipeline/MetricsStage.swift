@@ -10,6 +10,7 @@ struct MetricsStage: CallStage {
         let total = ContinuousClock.now - call.started
         let outcomeLabel: String =
             switch outcome.result {
+            case _ where outcome.inputRequired != nil: "input_required"
             case .success: "ok"
             case .failure(let e): MetricLabels.code(e.code)
             }
