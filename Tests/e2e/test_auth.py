@@ -406,7 +406,8 @@ async def test_confirmation_rounds_by_hand_in_2026(auth_broker: AuthBroker) -> N
         request = asked.input_requests["confirm"]
         assert request.method == "elicitation/create"
         params = request.params.model_dump(by_alias=True, mode="json", exclude_none=True)
-        assert params.get("mode") == "form" and params["message"].startswith("Approve"), params
+        assert params.get("mode") == "form" and "erp__approve_invoice" in params["message"], params
+        assert first_invoice in params["message"], "the question names what will run"
         schema = params["requestedSchema"]
         assert schema["properties"]["approve"]["type"] == "boolean" and schema["required"] == ["approve"], schema
         assert isinstance(asked.request_state, str) and asked.request_state
