@@ -300,8 +300,15 @@ async def events_within(sub: Subscription, seconds: float) -> list[ServerEvent]:
 
 
 async def open_listen(stack: AsyncExitStack, client: Client) -> Subscription:
-    sub = await stack.enter_async_context(client.listen(tools_list_changed=True, prompts_list_changed=True,
-                                                        resources_list_changed=True))
+    try:
+        with anyio.fail_after(10):
+            sub = await stack.enter_async_context(client.listen(tools_list_changed=True, prompts_list_changed=True,
+                                                                resources_list_changed=True))
+    except TimeoutError:
+        # The SDK routes the acknowledgment by its _meta["io.modelcontextprotocol/subscriptionId"]; an ack without
+        # it (or no ack) leaves listen() waiting.
+        raise AssertionError("subscriptions/listen was not acknowledged within 10 s: the broker must send "
+                             "notifications/subscriptions/acknowledged with _meta subscriptionId = the listen request id")
     honored = sub.honored
     assert honored.tools_list_changed is True, honored
     assert honored.prompts_list_changed is True and honored.resources_list_changed is True, honored
