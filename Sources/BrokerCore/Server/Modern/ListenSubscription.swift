@@ -41,9 +41,13 @@ public final class ListenSubscription: Sendable {
         let id = request.id
         var ack: [String: JSONValue] = [:]
         for key in methods.keys { ack[key] = true }
-        send(RPCEncoding.notification(RPCNotification(method: "notifications/subscriptions/acknowledged", params: ["notifications": .object(ack)])))
-        let wanted = Set(methods.values)
+        // Every message of the stream names its subscription, the acknowledgement too: that is how a client that
+        // shares one channel among several listens (stdio) routes it.
         let meta: JSONValue = [RequestEnvelope.Key.subscriptionID: id.json]
+        send(
+            RPCEncoding.notification(
+                RPCNotification(method: "notifications/subscriptions/acknowledged", params: ["notifications": .object(ack), "_meta": meta])))
+        let wanted = Set(methods.values)
         let token = hub.subscribe { change in
             for method in change.methods(for: principal(change)) where wanted.contains(method) {
                 send(RPCEncoding.notification(RPCNotification(method: method, params: ["_meta": meta])))
