@@ -54,7 +54,7 @@ public final class RequestStateSealer: Sendable {
             issuedAtMilliseconds: issued, expiresAtMilliseconds: Self.plus(issued, ttlMilliseconds),
             id: .random(), binding: RequestStatePayload.bindingHashes(binding))
         guard let box = try? AES.GCM.seal(payload.bytes, using: key, authenticating: [Self.version]), let combined = box.combined else { return "" }
-        return Base64URLCodec.encode([Self.version] + Array(combined))
+        return Base64URL.encode([Self.version] + Array(combined))
     }
 
     /// Verifies `token` for `binding`; on success marks it used, so it opens only once.
@@ -63,7 +63,7 @@ public final class RequestStateSealer: Sendable {
     /// (`tampered`); expiry, or an issue time more than 60 s ahead (`expired`); the binding (`mismatched`); single
     /// use (`replayed`). A refused state is not marked used.
     public func open(_ token: String, for binding: RequestStateBinding) -> Result<Void, RequestStateRefusal> {
-        guard token.utf8.count <= Self.maxTokenLength, let bytes = Base64URLCodec.decode(token),
+        guard token.utf8.count <= Self.maxTokenLength, let bytes = Base64URL.decodeCanonical(token),
             bytes.first == Self.version, bytes.count == Self.tokenByteCount
         else { return .failure(.malformed) }
         guard let box = try? AES.GCM.SealedBox(combined: bytes.dropFirst()),
