@@ -112,7 +112,7 @@ extension MCPServer {
         var summary = JSONValue.object(arguments).jsonText
         if summary.count > 400 { summary = String(summary.prefix(400)) + "…" }
         return [
-            "message": .string("Confirm \(title) (\(tool.fullName))? It will run with: \(summary)"),
+            "message": .string("Confirm \(title == tool.fullName ? title : "\(title) (\(tool.fullName))")? It will run with: \(summary)"),
             "requestedSchema": [
                 "type": "object",
                 "properties": ["approve": ["type": "boolean", "title": "Approve", "description": .string("Run \(tool.fullName) now")]],
