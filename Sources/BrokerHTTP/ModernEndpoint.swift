@@ -45,7 +45,9 @@ extension MCPEndpoint {
             return listen(rpc, lease: lease, principal: principal)
         }
         if acceptsStream, server.needsStream(rpc, session: session, principal: principal) {
-            let response = await ServiceContext.$current.withValue(trace) { await deferred(rpc, lease: lease, session: session, principal: principal) }
+            let response = await ServiceContext.$current.withValue(trace) {
+                await deferred(rpc, request: request, lease: lease, session: session, principal: principal)
+            }
             return (response, true)
         }
         let reply = await ServiceContext.$current.withValue(trace) { await server.processReply(message, session: session, principal: principal, notify: nil) }
@@ -58,7 +60,7 @@ extension MCPEndpoint {
     /// Runs a call that may notify: JSON if it answers before its first notification, SSE from that notification on.
     /// Closing the SSE stream cancels the call (2026-07-28: there is no other way to cancel over HTTP). The lease
     /// ends when the call has finished, whichever way it was answered.
-    private func deferred(_ rpc: RPCRequest, lease: GenerationLease, session: Session, principal: Principal) async -> Response {
+    private func deferred(_ rpc: RPCRequest, request: Request, lease: GenerationLease, session: Session, principal: Principal) async -> Response {
         let answer = DeferredAnswer()
         let work = Task {
             defer { lease.end() }
@@ -68,9 +70,9 @@ extension MCPEndpoint {
         switch await answer.decide(patience: Self.ssePatience) {
         case .json(let reply):
             guard let reply else { return Response(status: .accepted) }
-            return Response(
-                status: ModernRouting.status(for: reply.errorCode), headers: [.contentType: "application/json"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply.bytes)))
+            var headers: HTTPFields = [.contentType: "application/json"]
+            let body = frontDoor.compress(reply.bytes, request: request, headers: &headers)
+            return Response(status: ModernRouting.status(for: reply.errorCode), headers: headers, body: ResponseBody(byteBuffer: body))
         case .stream:
             let (events, continuation) = AsyncStream<ByteBuffer>.makeStream()
             let keepAlive = Self.keepAlive(continuation)

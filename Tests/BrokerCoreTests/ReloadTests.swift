@@ -112,6 +112,38 @@ final class ReloadTests: XCTestCase {
         XCTAssertNil(live.current.server.guards.checkTenantLimits(tool: "a__t0", principal: acme))
     }
 
+    func testRotatedRequestStateKeyFileTriggersAReload() async throws {
+        let keyFile = dir + "/state.key"
+        try Data(String(repeating: "k", count: 40).utf8).write(to: URL(fileURLWithPath: keyFile))
+        let yaml = """
+            server:
+              audit: { path: \(auditPath) }
+              request_state: { key: "file:\(keyFile)", ttl_seconds: 60 }
+            backends:
+              a: { kind: test }
+            policy:
+              roles: { "*": { tools: ["*"] } }
+            """
+        try Data(yaml.utf8).write(to: URL(fileURLWithPath: file))
+        let (live, reloader) = try start()
+        let first = live.current.watched
+        XCTAssertNotNil(first.requestStateKey)
+        XCTAssertNil(WatchedHashes.read(path: file, settings: live.current.settings).trigger(comparedTo: first), "nothing changed yet")
+        try Data(String(repeating: "r", count: 40).utf8).write(to: URL(fileURLWithPath: keyFile))
+        let now = WatchedHashes.read(path: file, settings: live.current.settings)
+        XCTAssertEqual(now.trigger(comparedTo: first), .requestStateKeyFile)
+        let outcome = await reloader.reload(trigger: .requestStateKeyFile)
+        XCTAssertTrue(outcome.applied, outcome.error ?? "")
+        XCTAssertEqual(live.current.watched.requestStateKey, now.requestStateKey, "the new generation remembers the rotated key's hash")
+        // A key that became too short is refused, and the previous generation keeps serving.
+        try Data("short".utf8).write(to: URL(fileURLWithPath: keyFile))
+        let before = live.current
+        let refused = await reloader.reload(trigger: .requestStateKeyFile)
+        XCTAssertFalse(refused.applied)
+        XCTAssertTrue(refused.error?.contains("server.request_state.key") ?? false, refused.error ?? "")
+        XCTAssertTrue(live.current === before)
+    }
+
     func testRefusedConfigurationLeavesTheOldGenerationServing() async throws {
         try write("  a: { kind: test }")
         let (live, reloader) = try start()

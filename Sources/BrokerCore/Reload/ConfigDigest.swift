@@ -40,6 +40,8 @@ public enum ReloadTrigger: String, Sendable {
     case apiKeysFile = "api_keys_file"
     /// `server.http.auth.jwt.jwks_file` changed (a signing key rotation).
     case jwksFile = "jwks_file"
+    /// The file behind `server.request_state.key` changed (the confirmation-state key was rotated).
+    case requestStateKeyFile = "request_state_key_file"
 }
 
 /// The hashes the file watch compares between polls.
@@ -47,13 +49,25 @@ public struct WatchedHashes: Sendable, Equatable {
     public var config: String
     public var apiKeys: String?
     public var jwks: String?
+    /// The hash of the `server.request_state.key` file (a digest of a random key of at least 32 bytes, kept in
+    /// memory only, tells nothing of it); `nil` for a key from the environment or none.
+    public var requestStateKey: String?
+
+    public init(config: String, apiKeys: String? = nil, jwks: String? = nil, requestStateKey: String? = nil) {
+        self.config = config
+        self.apiKeys = apiKeys
+        self.jwks = jwks
+        self.requestStateKey = requestStateKey
+    }
 
     /// Hashes the configuration at `path` and the key files `settings` names.
     public static func read(path: String, settings: ServerSettings) -> WatchedHashes {
-        WatchedHashes(
+        var stateKey: String?
+        if case .file(let file)? = settings.requestState.key?.source { stateKey = ConfigDigest.sha256(files: [file]) }
+        return WatchedHashes(
             config: ConfigDigest.configHash(path: path),
             apiKeys: settings.http.auth?.apiKeysFile.map { ConfigDigest.sha256(files: [$0]) },
-            jwks: settings.http.auth?.jwt?.jwksFile.map { ConfigDigest.sha256(files: [$0]) })
+            jwks: settings.http.auth?.jwt?.jwksFile.map { ConfigDigest.sha256(files: [$0]) }, requestStateKey: stateKey)
     }
 
     /// Why `new` calls for a reload, or `nil` when nothing changed. A configuration change wins: it re-reads all.
@@ -61,6 +75,7 @@ public struct WatchedHashes: Sendable, Equatable {
         if config != old.config { return .file }
         if apiKeys != old.apiKeys { return .apiKeysFile }
         if jwks != old.jwks { return .jwksFile }
+        if requestStateKey != old.requestStateKey { return .requestStateKeyFile }
         return nil
     }
 }

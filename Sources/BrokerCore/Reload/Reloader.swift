@@ -101,7 +101,7 @@ public actor Reloader {
         let now = WatchedHashes.read(path: path, settings: configuration.server)
         return BrokerGeneration(
             number: old.number + 1, broker: broker, authenticator: authenticator, configHash: watched.config,
-            watched: WatchedHashes(config: watched.config, apiKeys: now.apiKeys, jwks: now.jwks))
+            watched: WatchedHashes(config: watched.config, apiKeys: now.apiKeys, jwks: now.jwks, requestStateKey: now.requestStateKey))
     }
 
     /// Starts the new backends' work, tells sessions whose lists changed, and releases what the old generation
