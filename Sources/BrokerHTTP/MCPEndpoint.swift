@@ -90,7 +90,7 @@ struct MCPEndpoint: Sendable {
         }
         if case .request(let r) = message {
             // A handshake-era request carrying a 2026 envelope disagrees with its own header (or lacks it).
-            if r.method != "initialize", RequestEnvelope.isPresent(in: r.params) {
+            if RequestEnvelope.marksModern(r) {
                 return Self.error(.badRequest, .headerMismatch("the body carries a 2026-07-28 envelope; send MCP-Protocol-Version: 2026-07-28"), id: r.id)
             }
             // A 2026 probe without the header: answered at once so the client falls back to initialize.
@@ -131,10 +131,6 @@ struct MCPEndpoint: Sendable {
 
     /// Answers on an SSE stream: the request's notifications, then its response, then the stream closes.
     func sse(_ message: RPCMessage, lease: GenerationLease, session: Session, principal: Principal, headers: HTTPFields) -> Response {
-        var headers = headers
-        headers[.contentType] = "text/event-stream"
-        headers[.cacheControl] = "no-cache"
-        headers[MCPHeader.accelBuffering] = "no"
         let (events, continuation) = AsyncStream<ByteBuffer>.makeStream()
         let work = Task {
             defer { lease.end() }
@@ -147,7 +143,7 @@ struct MCPEndpoint: Sendable {
         // A client that disconnects does not cancel the call (2025-11-25: disconnect is not cancellation);
         // the call still ends at its deadline.
         _ = work
-        return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: events))
+        return Self.sseResponse(events, headers: headers)
     }
 
     func get(_ request: Request, context: some RequestContext) async -> Response {
@@ -175,20 +171,12 @@ struct MCPEndpoint: Sendable {
         }
         let table = sessions
         // Comment lines keep proxies from closing an idle stream; they end with the session.
-        let keepAlive = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(15))
-                if case .terminated = continuation.yield(SSE.comment) { return }
-            }
-        }
+        let keepAlive = Self.keepAlive(continuation)
         continuation.onTermination = { _ in
             keepAlive.cancel()
             table.detachStream(id, generation: generation)
         }
-        var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
-        headers[MCPHeader.sessionID] = id
-        headers[MCPHeader.accelBuffering] = "no"
-        return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: events))
+        return Self.sseResponse(events, headers: [MCPHeader.sessionID: id])
     }
 
     func delete(_ request: Request, context: some RequestContext) async -> Response {

@@ -122,7 +122,7 @@ extension MCPEndpoint {
         return (Self.sseResponse(events), true)
     }
 
-    /// Comment lines every 15 s keep proxies from closing a quiet stream.
+    /// Comment lines every 15 s keep proxies from closing a quiet stream (GET streams, listen, long silent calls).
     static func keepAlive(_ continuation: AsyncStream<ByteBuffer>.Continuation) -> Task<Void, Never> {
         Task {
             while !Task.isCancelled {
@@ -132,8 +132,11 @@ extension MCPEndpoint {
         }
     }
 
-    static func sseResponse(_ events: AsyncStream<ByteBuffer>) -> Response {
-        var headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+    /// A `text/event-stream` answer (both eras), unbuffered by proxies; `headers` adds to it (a session id).
+    static func sseResponse(_ events: AsyncStream<ByteBuffer>, headers extra: HTTPFields = [:]) -> Response {
+        var headers = extra
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
         headers[MCPHeader.accelBuffering] = "no"
         return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: events))
     }

@@ -11,7 +11,7 @@ enum StdioEra {
 
     /// The era a connection's first request chooses.
     static func chosen(by request: RPCRequest) -> StdioEra {
-        request.method != "initialize" && RequestEnvelope.isPresent(in: request.params) ? .modern : .legacy
+        RequestEnvelope.marksModern(request) ? .modern : .legacy
     }
 }
 

@@ -91,7 +91,7 @@ public struct StdioTransport: Sendable {
                         // The only client notification of 2026-07-28 on stdio: cancelling a call or a listen stream.
                         if n.method == "notifications/cancelled", let raw = n.params?["requestId"], let id = RequestID(json: raw) { modern.cancel(id) }
                         lease.end()
-                    case (.request(let request), _) where request.method != "initialize" && RequestEnvelope.isPresent(in: request.params):
+                    case (.request(let request), _) where RequestEnvelope.marksModern(request):
                         lease.end()
                         writer.send(
                             RPCEncoding.error(

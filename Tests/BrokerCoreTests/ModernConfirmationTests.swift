@@ -16,13 +16,8 @@ final class ModernConfirmationTests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(atPath: auditPath) }
 
     func makeServer() throws -> (MCPServer, AuditLog) {
-        var settings = try BrokerConfiguration.parse(yaml: PolicyTests.yaml).server
-        settings.pageSize = 100
-        let catalog = try Catalog(backends: [TestBackend(name: "a"), TestBackend(name: "b")], separator: "__")
-        try settings.policy.validate(against: catalog, file: "p.yaml")
-        let audit = try AuditLog(settings: AuditSettings(path: auditPath))
         let sealer = RequestStateSealer(keyMaterial: Array(repeating: 7, count: 32), ttl: .seconds(60), used: UsedRequestStates(capacity: 100))
-        return (MCPServer(catalog: catalog, settings: settings, audit: audit, logger: Logger(label: "mrtr-test"), sealer: sealer), audit)
+        return try makePolicyServer(auditPath: auditPath, sealer: sealer)
     }
 
     func call(_ server: MCPServer, _ p: Principal, args: JSONValue = [:], elicitation: Bool = true, extra: [String: JSONValue] = [:]) async throws -> JSONValue {

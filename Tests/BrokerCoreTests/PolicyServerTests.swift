@@ -10,6 +10,16 @@ import XCTest
 /// Policy through the MCP server: lists show exactly what may be called, hidden names answer like unknown
 /// ones, argument rules refuse with a business message, confirmation goes through elicitation, and every
 /// decision is audited without argument values.
+/// A server over test backends `a` and `b` with ``PolicyTests/yaml`` as its policy, auditing to `auditPath`.
+func makePolicyServer(auditPath: String, sealer: RequestStateSealer? = nil) throws -> (MCPServer, AuditLog) {
+    var settings = try BrokerConfiguration.parse(yaml: PolicyTests.yaml).server
+    settings.pageSize = 100
+    let catalog = try Catalog(backends: [TestBackend(name: "a"), TestBackend(name: "b")], separator: "__")
+    try settings.policy.validate(against: catalog, file: "p.yaml")
+    let audit = try AuditLog(settings: AuditSettings(path: auditPath))
+    return (MCPServer(catalog: catalog, settings: settings, audit: audit, logger: Logger(label: "policy-test"), sealer: sealer), audit)
+}
+
 final class PolicyServerTests: XCTestCase {
     var auditPath = ""
 
@@ -19,14 +29,7 @@ final class PolicyServerTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(atPath: auditPath) }
 
-    func makePolicyServer() throws -> (MCPServer, AuditLog) {
-        var settings = try BrokerConfiguration.parse(yaml: PolicyTests.yaml).server
-        settings.pageSize = 100
-        let catalog = try Catalog(backends: [TestBackend(name: "a"), TestBackend(name: "b")], separator: "__")
-        try settings.policy.validate(against: catalog, file: "p.yaml")
-        let audit = try AuditLog(settings: AuditSettings(path: auditPath))
-        return (MCPServer(catalog: catalog, settings: settings, audit: audit, logger: Logger(label: "policy-test")), audit)
-    }
+    func makePolicyServer() throws -> (MCPServer, AuditLog) { try BrokerCoreTests.makePolicyServer(auditPath: auditPath) }
 
     func session(_ server: MCPServer, _ p: Principal, elicitation: Bool = false) async -> Session {
         let s = Session(id: nil, ownerID: p.bindingKey)

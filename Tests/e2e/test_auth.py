@@ -212,34 +212,27 @@ def test_every_request_is_authenticated_not_just_initialize(auth_broker: AuthBro
 
 # --- Policy through the official client ----------------------------------------------------------------------
 
-async def _all_tools(c: Client) -> list[types.Tool]:
-    tools, cursor = [], None
+async def _all_pages(list_page: Any, items: Any) -> list[Any]:
+    """Every item of a paginated list (`list_page` is e.g. `c.list_tools`; `items` picks a page's entries)."""
+    out, cursor = [], None
     while True:
-        page = await c.list_tools(cursor=cursor, cache_mode="refresh")
-        tools += page.tools
+        page = await list_page(cursor=cursor, cache_mode="refresh")
+        out += items(page)
         cursor = page.next_cursor
         if cursor is None:
-            return tools
+            return out
+
+
+async def _all_tools(c: Client) -> list[types.Tool]:
+    return await _all_pages(c.list_tools, lambda p: p.tools)
 
 
 async def _all_prompts(c: Client) -> set[str]:
-    names, cursor = set(), None
-    while True:
-        page = await c.list_prompts(cursor=cursor, cache_mode="refresh")
-        names.update(p.name for p in page.prompts)
-        cursor = page.next_cursor
-        if cursor is None:
-            return names
+    return {p.name for p in await _all_pages(c.list_prompts, lambda p: p.prompts)}
 
 
 async def _all_resources(c: Client) -> set[str]:
-    uris, cursor = set(), None
-    while True:
-        page = await c.list_resources(cursor=cursor, cache_mode="refresh")
-        uris.update(r.uri for r in page.resources)
-        cursor = page.next_cursor
-        if cursor is None:
-            return uris
+    return {r.uri for r in await _all_pages(c.list_resources, lambda p: p.resources)}
 
 
 def _check_era(c: Client, mode: str) -> None:

@@ -77,6 +77,11 @@ def keys_file(*entries: tuple[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def stdio_broker(conf: Path, cwd: Path) -> StdioServerParameters:
+    """The broker serving `conf` over stdio."""
+    return StdioServerParameters(command=str(BROKER_BIN), args=["serve", "--config", str(conf), "--stdio"], env=broker_env(), cwd=str(cwd))
+
+
 def write(path: Path, text: str) -> None:
     # Write-then-rename, as editors and ConfigMap updates do: the watcher never sees half a file.
     tmp = path.with_suffix(".tmp")
@@ -257,8 +262,7 @@ async def test_http_reload_keeps_session_and_pid(tmp_path: Path) -> None:
 async def test_stdio_reload_announces_new_tools(tmp_path: Path) -> None:
     conf = tmp_path / "broker.yaml"
     write(conf, config(tmp_path, ERP, stdio=True))
-    params = StdioServerParameters(command=str(BROKER_BIN), args=["serve", "--config", str(conf), "--stdio"], env=broker_env(),
-                                   cwd=str(tmp_path))
+    params = stdio_broker(conf, tmp_path)
     watcher = Watcher()
     errlog = open(tmp_path / "stdio.stderr.log", "w+")
     async with AsyncExitStack() as stack:
@@ -362,8 +366,7 @@ async def test_http_listen_announces_reloads_to_2026_clients(tmp_path: Path) -> 
 async def test_stdio_listen_announces_reloads_to_2026_clients(tmp_path: Path) -> None:
     conf = tmp_path / "broker.yaml"
     write(conf, config(tmp_path, ERP, stdio=True))
-    params = StdioServerParameters(command=str(BROKER_BIN), args=["serve", "--config", str(conf), "--stdio"], env=broker_env(),
-                                   cwd=str(tmp_path))
+    params = stdio_broker(conf, tmp_path)
     watcher = Watcher()
     errlog = open(tmp_path / "stdio-2026.stderr.log", "w+")
     try:

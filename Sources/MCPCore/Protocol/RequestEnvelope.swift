@@ -29,10 +29,11 @@ public struct RequestEnvelope: Sendable {
         self.logLevel = logLevel
     }
 
-    /// Whether `params` carries an envelope at all (its protocol-version key): how a stdio connection's first request
+    /// Whether `request` is a 2026-07-28 request: it carries an envelope (its protocol-version key) and is not
+    /// `initialize`, which stays a handshake whatever its `_meta` holds. How a stdio connection's first request
     /// chooses its era, and how a handshake-era connection spots a request it must refuse.
-    public static func isPresent(in params: [String: JSONValue]?) -> Bool {
-        params?["_meta"]?[Key.protocolVersion] != nil
+    public static func marksModern(_ request: RPCRequest) -> Bool {
+        request.method != "initialize" && request.params?["_meta"]?[Key.protocolVersion] != nil
     }
 
     /// The envelope's protocol version as sent, when it is a string (for the HTTP header comparison, which comes
