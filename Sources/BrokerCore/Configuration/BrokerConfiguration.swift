@@ -85,6 +85,8 @@ public struct ServerSettings: Sendable {
     public var reload = ReloadSettings()
     /// `server.request_state`: the key and lifetime of MRTR confirmation states (2026-07-28 clients).
     public var requestState = RequestStateSettings()
+    /// `server.shared_state`: the Redis the replicas share; `nil` keeps all state in this process.
+    public var sharedState: SharedStateSettings?
 
     public init() {}
 }
@@ -249,6 +251,7 @@ public struct BrokerConfiguration {
             try r.finish()
         }
         if let r = try s.section("request_state") { out.requestState = try readRequestState(r) }
+        if let r = try s.section("shared_state") { out.sharedState = try readSharedState(r) }
         try readTenants(s, into: &out)
         try s.finish()
         return out

@@ -95,7 +95,8 @@ public actor Reloader {
                 "configuration changes that need a restart were not applied", metadata: ["keys": .string(kept.joined(separator: ", "))])
         }
         // Metrics are the process's: the new generation reports to the same registry as the old one.
-        let broker = try Broker(configuration: configuration, registry: registry, metrics: old.server.metrics, logger: logger, previous: old.broker)
+        let broker = try Broker(configuration: configuration, registry: registry, metrics: old.server.metrics, logger: logger, previous: old.broker,
+            shared: old.server.shared)
         let authenticator = try await makeAuthenticator(configuration.server)
         // The hashes are re-read for the settings just loaded: the key files may be other files now.
         let now = WatchedHashes.read(path: path, settings: configuration.server)

@@ -2,7 +2,7 @@
 
 /// Settings a reload cannot apply because something built once at start depends on them: the listener (address,
 /// path, connection idle timeout), the session table, the log handler, the HTTP front door and the metrics listener
-/// (whether metrics are recorded at all is decided with it).
+/// (whether metrics are recorded at all is decided with it), and the shared-state connection.
 ///
 /// A reload keeps the serving values (so the new generation describes what actually runs) and warns with the keys
 /// that differ. A setting added later that needs a restart gets one entry here.
@@ -34,6 +34,7 @@ public enum RestartOnlySettings {
         Entry("server.limits.memory_watermark_mb", \.limits.memoryWatermarkMB),
         Entry("server.limits.gzip_min_bytes", \.limits.gzipMinBytes),
         Entry("server.metrics", \.metrics),
+        Entry("server.shared_state", \.sharedState),
     ]
 
     /// Puts the serving values of the restart-only settings into `next`; returns the keys whose requested value

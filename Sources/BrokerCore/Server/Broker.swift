@@ -23,9 +23,11 @@ public struct Broker: Sendable {
     /// checks of `mcp-broker validate`; then each backend whose section is unchanged is replaced by the previous
     /// generation's instance, which keeps its pools, and the server adopts its guard (breaker, bulkhead, cache).
     /// - Parameter metrics: the process's metrics (backends, audit and server report to it); the default records nothing.
+    /// - Parameter shared: the state replicas share (kept across reloads); the default is this process alone.
     /// - Throws: ``ConfigError`` naming the file, key path and reason for the first problem found.
     public init(
-        configuration: BrokerConfiguration, registry: BackendRegistry, metrics: BrokerMetrics = .disabled, logger: Logger, previous: Broker? = nil
+        configuration: BrokerConfiguration, registry: BackendRegistry, metrics: BrokerMetrics = .disabled, logger: Logger, previous: Broker? = nil,
+        shared: SharedState = .local
     ) throws {
         var backends: [any Backend] = []
         var resilience: [String: BackendResilience] = [:]
@@ -76,7 +78,7 @@ public struct Broker: Sendable {
         }
         server = MCPServer(
             catalog: catalog, settings: configuration.server, audit: audit, resilience: resilience, metrics: metrics, logger: logger,
-            previous: previous.map { GuardAdoption(server: $0.server, backends: reused) }, sealer: sealer)
+            previous: previous.map { GuardAdoption(server: $0.server, backends: reused) }, sealer: sealer, shared: shared)
         probe = ReadinessProbe(logger: logger)
         self.fingerprints = fingerprints
         self.reused = reused

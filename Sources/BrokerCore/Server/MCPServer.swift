@@ -40,6 +40,8 @@ public final class MCPServer: Sendable {
     let trail: AuditTrail
     /// The 2026-07-28 result fields, encoded once.
     let modern: ModernResult
+    /// The state replicas share (``SharedState/local`` for a broker on its own); the same object in every generation.
+    public let shared: SharedState
     /// Version reported in `serverInfo`.
     public static let version = "0.1.0"
 
@@ -49,10 +51,13 @@ public final class MCPServer: Sendable {
     ///   - previous: on a reload, the server whose backend guards (breaker, bulkhead, cache, rate share) the
     ///     unchanged backends keep.
     ///   - sealer: seals and opens 2026-07-28 confirmation states; the default uses this process's own key.
+    ///   - shared: the state replicas share; the default is this process alone.
     public init(
         catalog: Catalog, settings: ServerSettings, audit: AuditLog? = nil, resilience: [String: BackendResilience] = [:],
-        metrics: BrokerMetrics = .disabled, logger: Logger, previous: GuardAdoption? = nil, sealer: RequestStateSealer? = nil
+        metrics: BrokerMetrics = .disabled, logger: Logger, previous: GuardAdoption? = nil, sealer: RequestStateSealer? = nil,
+        shared: SharedState = .local
     ) {
+        self.shared = shared
         self.catalog = catalog
         self.settings = settings
         self.audit = audit
