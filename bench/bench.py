@@ -34,6 +34,7 @@ RESULTS = BENCH / "results"
 WORK = Path(tempfile.gettempdir()) / "mcp-broker-bench"
 BROKER = Path(os.environ.get("MCP_BROKER_BIN") or ROOT / ".build" / "release" / "mcp-broker")
 BACKEND_PORT, PROXY_PORT = 18080, 18081
+REDIS_PORT = 18082
 LOAD_CORE, SERVER_CORE = "0", "1"
 WH_SQL = ("SELECT month, region, revenue, orders FROM analytics.monthly_revenue WHERE tenant = 'acme' AND region = 'EMEA' "
           "AND month >= '2024-01-01'::date AND month < '2025-01-01'::date ORDER BY month DESC;")
@@ -100,7 +101,7 @@ def wait_port(port: int, timeout: float = 20) -> None:
     sys.exit(f"nothing listens on 127.0.0.1:{port}")
 
 
-def broker_config(tool_count: int | None = None, metrics: bool = True) -> str:
+def broker_config(tool_count: int | None = None, metrics: bool = True, limits: bool = False, shared: bool = False) -> str:
     auth_dir = WORK / "auth"
     key, digest = os.environ["BENCH_KEY"], os.environ["BENCH_KEY_HASH"]
     if tool_count is not None:
@@ -157,6 +158,11 @@ def broker_config(tool_count: int | None = None, metrics: bool = True) -> str:
     # The measured brokers export metrics (as in production); the twin without the section measures their cost.
     metrics_section = "  metrics: { host: 127.0.0.1, port: 0, path: /metrics }\n" if metrics else ""
     grant = '{ tools: ["*"] }' if tool_count is not None else '{ tools: ["*"], deny_tools: [hr__get_compensation] }'
+    # The Redis round trip: the same tenant and tenant x tool limits (never reached), checked in this process or,
+    # with `shared`, in Redis as every replica would.
+    limit_lines = "    tenant_rate: 10000000/s\n    tenant_tool_rate: 10000000/s\n" if limits or shared else ""
+    shared_section = (f"  shared_state: {{ redis: {{ address: 127.0.0.1:{REDIS_PORT} }}, replicas: 3, timeout_ms: 100 }}\n"
+                      "  request_state: { key: env:BENCH_STATE_KEY }\n") if shared else ""
     return f"""
 server:
   page_size: 1000
@@ -176,7 +182,7 @@ server:
         claims: {{ principal: sub, tenant: tenant, roles: roles }}
   limits:
     max_in_flight: 4096
-{metrics_section}backends:
+{limit_lines}{shared_section}{metrics_section}backends:
 {backends}
 policy:
   roles:
@@ -272,6 +278,14 @@ def pin_postgres() -> None:
         subprocess.run(["taskset", "-a", "-pc", SERVER_CORE, pid], capture_output=True)
 
 
+def start_redis() -> subprocess.Popen:
+    """Redis for the shared-state broker, on the load generator's core (in production it is another machine)."""
+    proc = subprocess.Popen(["taskset", "-c", LOAD_CORE, "redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(WORK)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(REDIS_PORT)
+    return proc
+
+
 def call_body(name: str, args: dict, era: str = "2025") -> Path:
     """A tools/call body; the 2026 era carries the per-request envelope in `_meta` (no session)."""
     p = WORK / f"body-{name}-{era}.json"
@@ -310,7 +324,7 @@ def main() -> int:
     conns_list = [int(c) for c in a.connections.split(",")]
     if not BROKER.exists():
         sys.exit(f"no broker at {BROKER}: run bench/run.sh (it builds the release binary)")
-    for tool in ["nginx", "wrk", "pgbench", "taskset"]:
+    for tool in ["nginx", "wrk", "pgbench", "taskset", "redis-server"]:
         if not shutil.which(tool):
             sys.exit(f"{tool} is missing: run bench/run.sh")
     shutil.rmtree(WORK, ignore_errors=True)
@@ -325,7 +339,9 @@ def main() -> int:
     os.environ["BENCH_KEY"], os.environ["BENCH_KEY_HASH"] = fields["key"].strip(), fields["hash"].strip()
     os.environ.setdefault("HR_API_KEY", "bench-hr-key")
     os.environ["HR_SYSTEM_API_KEY"] = os.environ["HR_API_KEY"]
+    os.environ.setdefault("BENCH_STATE_KEY", os.urandom(24).hex())
     nginx = start_nginx()
+    redis = start_redis()
     pin_postgres()
     rows: list[dict] = []
     try:
@@ -340,6 +356,10 @@ def main() -> int:
         session = main_broker.open_session(key_auth)
         plain_broker = Broker("nometrics", broker_config(metrics=False))
         plain_session = plain_broker.open_session(key_auth)
+        limits_broker = Broker("limits", broker_config(limits=True))
+        limits_session = limits_broker.open_session(key_auth)
+        shared_broker = Broker("shared", broker_config(shared=True))
+        shared_session = shared_broker.open_session(key_auth)
         list_broker = Broker("list1000", broker_config(tool_count=1000))
         list_session = list_broker.open_session(key_auth)
         status, _, body = list_broker.post({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, key_auth)
@@ -361,6 +381,14 @@ def main() -> int:
                                                                        "BENCH_AUTH": key_auth, "BENCH_EXPECT": "acc-0001"})),
                 ("broker_no_metrics", lambda c: wrk(f"http://127.0.0.1:{plain_broker.port}/mcp", "mcp.lua", c, a.seconds, {
                     "BENCH_BODY": str(call_body("api__get_account", {})), "BENCH_SESSION": plain_session, "BENCH_AUTH": key_auth,
+                    "BENCH_EXPECT": "acc-0001"})),
+                # Tenant and tenant x tool limits checked locally, then the same limits through Redis (`server.shared_state`):
+                # the difference is the cost of the shared-state round trip.
+                ("broker_limits", lambda c: wrk(f"http://127.0.0.1:{limits_broker.port}/mcp", "mcp.lua", c, a.seconds, {
+                    "BENCH_BODY": str(call_body("api__get_account", {})), "BENCH_SESSION": limits_session, "BENCH_AUTH": key_auth,
+                    "BENCH_EXPECT": "acc-0001"})),
+                ("broker_shared", lambda c: wrk(f"http://127.0.0.1:{shared_broker.port}/mcp", "mcp.lua", c, a.seconds, {
+                    "BENCH_BODY": str(call_body("api__get_account", {})), "BENCH_SESSION": shared_session, "BENCH_AUTH": key_auth,
                     "BENCH_EXPECT": "acc-0001"})),
                 # The same call as an MCP 2026-07-28 client makes it: no session, the envelope in every request.
                 ("broker_2026", lambda c: wrk(mcp, "mcp.lua", c, a.seconds, {
@@ -392,7 +420,7 @@ def main() -> int:
                                                                        "BENCH_SESSION": session, "BENCH_AUTH": key_auth,
                                                                        "BENCH_EXPECT": "Unknown tool: hr__get_compensation", "BENCH_REJECT": '"result"'}))]),
         ]
-        brokers = {"bench": main_broker, "list1000": list_broker, "nometrics": plain_broker}
+        brokers = {"bench": main_broker, "list1000": list_broker, "nometrics": plain_broker, "limits": limits_broker, "shared": shared_broker}
         if a.only:
             workloads = [w for w in workloads if w[0] in a.only.split(",")]
         for wid, title, targets in workloads:
@@ -400,7 +428,8 @@ def main() -> int:
             for conns in conns_list:
                 # Rounds interleave the targets, so a slow spell of the machine does not land on one target alone.
                 for rnd, (target, run) in ((r, t) for r in range(a.rounds) for t in targets):
-                    b = list_broker if wid == "tools_list_1000" else plain_broker if target == "broker_no_metrics" else main_broker
+                    b = (list_broker if wid == "tools_list_1000" else plain_broker if target == "broker_no_metrics" else limits_broker
+                         if target == "broker_limits" else shared_broker if target == "broker_shared" else main_broker)
                     cpu0 = b.cpu_seconds() if target.startswith("broker") else None
                     r = run(conns)
                     row = {"workload": wid, "title": title, "target": target, "connections": conns, "round": rnd + 1, **r}
@@ -429,6 +458,8 @@ def main() -> int:
             b.stop()
         nginx.send_signal(signal.SIGQUIT)
         nginx.wait(10)
+        redis.terminate()
+        redis.wait(10)
     report(rows, cold, peak, a)
     return 1 if any(r["failures"] for r in rows) else 0
 
@@ -470,6 +501,17 @@ def metrics_cost(rows: list[dict]) -> list[tuple[int, float]]:
     return out
 
 
+def shared_state_cost(rows: list[dict]) -> list[tuple[int, float, float, float]]:
+    """Per connection count: extra broker CPU ms, extra p50 ms and throughput change of the Redis-backed limits."""
+    out = []
+    for conns in dict.fromkeys(r["connections"] for r in rows):
+        local, shared = best(rows, "rest_small", "broker_limits", conns), best(rows, "rest_small", "broker_shared", conns)
+        if local and shared:
+            out.append((conns, shared["broker_cpu_ms_per_call"] - local["broker_cpu_ms_per_call"], (shared["p50_us"] - local["p50_us"]) / 1000,
+                        shared["rps"] / local["rps"] - 1))
+    return out
+
+
 def report(rows: list[dict], cold: float, peak: dict, a) -> None:
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True).stdout.strip()
     lines = [f"# mcp-broker benchmark", "",
@@ -485,7 +527,7 @@ def report(rows: list[dict], cold: float, peak: dict, a) -> None:
     for wid in dict.fromkeys(r["workload"] for r in rows):
         for conns in dict.fromkeys(r["connections"] for r in rows):
             direct, proxy = best(rows, wid, "direct", conns), best(rows, wid, "nginx_proxy", conns)
-            for target in ["direct", "nginx_proxy", "broker", "broker_2026", "broker_no_metrics"]:
+            for target in ["direct", "nginx_proxy", "broker", "broker_2026", "broker_no_metrics", "broker_limits", "broker_shared"]:
                 r = best(rows, wid, target, conns)
                 if not r:
                     continue
@@ -500,6 +542,11 @@ def report(rows: list[dict], cold: float, peak: dict, a) -> None:
     if cost:
         lines += ["", "Metrics cost (small REST call, broker with `server.metrics` vs the same config without it, same run): "
                   + ", ".join(f"{c} connections {v:+.1%} req/s" for c, v in cost) + " (target: no worse than -5 %)."]
+    shared = shared_state_cost(rows)
+    if shared:
+        lines += ["", "Shared state (small REST call, tenant and tenant x tool limits in Redis vs the same limits in the process, same run): "
+                  + ", ".join(f"{c} connections {cpu * 1000:+.0f} µs broker CPU and {p50 * 1000:+.0f} µs p50 per call, {v:+.1%} req/s"
+                              for c, cpu, p50, v in shared) + "."]
     text = "\n".join(lines) + "\n"
     (RESULTS / "latest.md").write_text(text)
     with open(RESULTS / "latest.jsonl", "w") as f:

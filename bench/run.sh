@@ -5,10 +5,10 @@
 # Arguments go to bench.py: --seconds N (per round, default 4), --rounds N (default 2), --connections 1,16,64.
 source "$(dirname "$0")/../scripts/common.sh"
 cd "$ROOT"
-if ! command -v nginx >/dev/null 2>&1 || ! command -v wrk >/dev/null 2>&1; then
-  step "Installing nginx and wrk (apt)"
+if ! command -v nginx >/dev/null 2>&1 || ! command -v wrk >/dev/null 2>&1 || ! command -v redis-server >/dev/null 2>&1; then
+  step "Installing nginx, wrk and redis-server (apt)"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light wrk >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light wrk redis-server >/dev/null
 fi
 ensure_python_deps
 start_warehouse
