@@ -464,6 +464,15 @@ def test_production_values_are_three_replicas_with_shared_state_and_an_hpa(full_
     assert broker_config(full_docs)["server"]["request_state"]["key"].startswith("file:/run/secrets/mcp-broker/")
 
 
+def test_notes_describe_the_shared_state() -> None:
+    notes = render(FULL_VALUES)["mcp-broker/templates/NOTES.txt"]
+    redis = FULL_VALUES["sharedState"]["redis"]
+    assert "3 to 6 replicas (HPA) sharing state through Redis at " + redis["address"] in notes
+    assert "rate / 6" in notes and "rollout restart" in notes and redis["passwordSecret"]["name"] in notes
+    single = render()["mcp-broker/templates/NOTES.txt"]
+    assert "1 replica: MCP sessions live in one process" in single and "Shared state:" not in single
+
+
 def broker_binary() -> Path | None:
     candidate = os.environ.get("MCP_BROKER_BIN") or str(ROOT / ".build" / "debug" / "mcp-broker")
     return Path(candidate) if Path(candidate).is_file() else None
