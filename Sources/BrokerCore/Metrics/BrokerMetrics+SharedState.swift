@@ -22,8 +22,8 @@ extension BrokerMetrics {
         sharedStateFallbacks(LabelValues(operation.rawValue)).increment()
     }
 
-    /// The same, by name (`rate_limit`, `request_state`, `session`,
-    /// `reply`); any other name counts as `_other`, so the label stays bounded.
+    /// The same, by name (`rate_limit`, `request_state`, `session`, `reply`): for parts that count their own
+    /// fallbacks (sessions, relayed replies). Any other name counts as `_other`, so the label stays bounded.
     public func recordSharedStateFallback(_ operation: String) {
         guard isEnabled else { return }
         let label = SharedStateOperation(rawValue: operation)?.rawValue ?? MetricLabels.other
