@@ -24,6 +24,10 @@ final class FrontDoor: Sendable {
         self.limits = limits
         self.metrics = metrics
         self.tenants = tenants
+        // Deliberately local, also with a shared store (server.shared_state): this check runs before the body is read,
+        // for every request including unauthenticated floods, so a store round trip here would turn each cheap
+        // refusal into store load (a DoS amplifier). Each replica enforces http_rate for the requests it receives; the
+        // global limits are the tenant and backend ones, checked per tool call.
         self.principalLimiter = limits.httpRate.map { KeyedRateLimiter(limit: $0) }
         self.memory = limits.memoryWatermarkMB.map { MemoryGauge(watermarkBytes: $0 << 20) }
     }

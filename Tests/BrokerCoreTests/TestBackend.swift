@@ -109,11 +109,15 @@ func makeServer(backends: [any Backend], pageSize: Int = 100, timeoutMs: Int = 3
 }
 
 /// An MCP server that allows everything, over one ``TestBackend`` named `a` with the given protections.
-func makeGuardedServer(limits: ServerLimits = ServerLimits(), resilience: BackendResilience, label: String) throws -> (MCPServer, TestBackend) {
+/// `shared` and `metrics` make it one replica of several sharing a store.
+func makeGuardedServer(
+    limits: ServerLimits = ServerLimits(), resilience: BackendResilience, label: String, shared: SharedState = .local, metrics: BrokerMetrics = .disabled
+) throws -> (MCPServer, TestBackend) {
     var settings = ServerSettings()
     settings.policy = .allowAll
     settings.limits = limits
     let backend = TestBackend(name: "a")
     let catalog = try Catalog(backends: [backend], separator: "__")
-    return (MCPServer(catalog: catalog, settings: settings, resilience: ["a": resilience], logger: Logger(label: label)), backend)
+    let server = MCPServer(catalog: catalog, settings: settings, resilience: ["a": resilience], metrics: metrics, logger: Logger(label: label), shared: shared)
+    return (server, backend)
 }

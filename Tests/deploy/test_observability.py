@@ -64,6 +64,8 @@ SERIES: dict[str, set[str]] = {
     "mcp_broker_config_last_reload_failed": set(),
     "mcp_broker_build_info": {"version"},
     "mcp_broker_memory_watermark_bytes": set(),
+    "mcp_broker_shared_state_fallbacks_total": {"operation"},
+    "mcp_broker_shared_state_available": set(),
     "process_resident_memory_bytes": set(),
     "process_cpu_seconds_total": set(),
     "process_start_time_seconds": set(),
@@ -204,7 +206,8 @@ def test_every_alert_has_severity_summary_description_and_a_runbook() -> None:
     runbook = RUNBOOK.read_text()
     names = [rule["alert"] for rule in alert_rules()]
     assert names == ["MCPBrokerBackendErrorRatioHigh", "MCPBrokerOperationLatencyHigh", "MCPBrokerBreakerOpen",
-                     "MCPBrokerConfigReloadFailed", "MCPBrokerAuditWriteFailures", "MCPBrokerMemoryNearWatermark"]
+                     "MCPBrokerConfigReloadFailed", "MCPBrokerAuditWriteFailures", "MCPBrokerMemoryNearWatermark",
+                     "MCPBrokerSharedStateDegraded"]
     for rule in alert_rules():
         name = rule["alert"]
         assert rule["labels"]["severity"] in {"critical", "warning"}, name
@@ -290,7 +293,7 @@ def test_dashboard_model(dashboard: dict[str, Any]) -> None:
     rows = [p["title"] for p in dashboard["panels"] if p["type"] == "row"]
     assert rows == ["Overview", "RED per backend", "RED per tool", "Broker overhead", "Limits", "Circuit breakers",
                     "Bulkheads", "PostgreSQL pools", "REST connection reuse", "Cache", "Sessions and requests",
-                    "Configuration reloads", "Audit", "Process"], rows
+                    "Configuration reloads", "Audit", "Process", "Shared state"], rows
 
 
 def test_every_panel_has_the_datasource_and_queries(dashboard: dict[str, Any]) -> None:

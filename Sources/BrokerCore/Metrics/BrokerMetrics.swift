@@ -39,6 +39,8 @@ public final class BrokerMetrics: Sendable {
     let httpRefusals: MetricFamily<CoreMetrics.Counter>
     let configReloads: MetricFamily<CoreMetrics.Counter>
     let configInfo: MetricFamily<CoreMetrics.Gauge>
+    let sharedStateFallbacks: MetricFamily<CoreMetrics.Counter>
+    let sharedStateAvailable: MetricFamily<CoreMetrics.Gauge>
     let auditWriteFailureCount: CoreMetrics.Counter
     let configLastReloadFailed: CoreMetrics.Gauge
     let inFlightGauge: CoreMetrics.Gauge
@@ -93,6 +95,8 @@ public final class BrokerMetrics: Sendable {
         httpRefusals = .counter(N.httpRefusals, ["status", "reason"], factory: factory)
         configReloads = .counter(N.configReloads, ["result"], factory: factory)
         configInfo = .gauge(N.configInfo, ["hash"], factory: factory)
+        sharedStateFallbacks = .counter(N.sharedStateFallbacks, ["operation"], factory: factory)
+        sharedStateAvailable = .gauge(N.sharedStateAvailable, [], factory: factory)
         auditWriteFailureCount = CoreMetrics.Counter(label: N.auditWriteFailures, factory: factory)
         configLastReloadFailed = CoreMetrics.Gauge(label: N.configLastReloadFailed, factory: factory)
         inFlightGauge = CoreMetrics.Gauge(label: N.inFlightRequests, factory: factory)

@@ -29,6 +29,8 @@ public enum MetricNames {
     public static let configLastReloadFailed = "mcp_broker_config_last_reload_failed"
     public static let buildInfo = "mcp_broker_build_info"
     public static let memoryWatermark = "mcp_broker_memory_watermark_bytes"
+    public static let sharedStateFallbacks = "mcp_broker_shared_state_fallbacks_total"
+    public static let sharedStateAvailable = "mcp_broker_shared_state_available"
 
     public static let processResidentMemory = "process_resident_memory_bytes"
     public static let processCPUSeconds = "process_cpu_seconds_total"

@@ -8,20 +8,23 @@ import MCPCore
 final class BackendGuard: Sendable {
     let name: String
     let settings: BackendResilience
-    let limiter: KeyedRateLimiter?
+    /// The broker's share of the backend's capacity: one bucket per backend, global across replicas with a store.
+    let limiter: SharedRateLimiter?
     /// Each tenant's part of the rate share (``BackendResilience/tenantShare``).
-    let tenantLimiter: KeyedRateLimiter?
+    let tenantLimiter: SharedRateLimiter?
     let bulkhead: Bulkhead
     let breaker: CircuitBreaker
     let cache: SingleFlightCache<ToolOutput>?
     /// Counts this guard's refusals and breaker transitions (its levels are read at scrape time).
     let metrics: BrokerMetrics
 
-    init(name: String, settings: BackendResilience, metrics: BrokerMetrics = .disabled, logger: Logger) {
+    /// - Parameter shared: where the capacity share and the tenants' parts of it are counted across replicas
+    ///   (``SharedState/local``: in this process, as always).
+    init(name: String, settings: BackendResilience, metrics: BrokerMetrics = .disabled, logger: Logger, shared: SharedState = .local) {
         self.name = name
         self.settings = settings
-        self.limiter = settings.effectiveRate.map { KeyedRateLimiter(limit: $0, maxKeys: 1) }
-        self.tenantLimiter = settings.tenantRate.map { KeyedRateLimiter(limit: $0) }
+        self.limiter = settings.effectiveRate.map { SharedRateLimiter(limit: $0, scope: "backend", shared: shared, metrics: metrics, maxKeys: 1) }
+        self.tenantLimiter = settings.tenantRate.map { SharedRateLimiter(limit: $0, scope: "backend_tenant", owner: name, shared: shared, metrics: metrics) }
         self.bulkhead = Bulkhead(
             maxConcurrent: settings.maxConcurrent, maxQueue: settings.maxQueue, maxPerTenant: settings.tenantMaxConcurrent,
             maxQueuePerTenant: settings.tenantMaxQueue, name: "The \(name) system")
@@ -48,13 +51,13 @@ final class BackendGuard: Sendable {
     ) async throws -> Output {
         let tenant = context.principal.tenant
         // The tenant's part first: a tenant over it is refused without using up the shared rate of the others.
-        if let tenantLimiter, case .limited(let wait) = tenantLimiter.acquire(tenant) {
+        if let tenantLimiter, case .limited(let wait) = await tenantLimiter.acquire(tenant) {
             metrics.recordRateLimited(.backendShare, tenant: tenantLabel)
             throw BrokerError(
                 .rateLimited, "Your organisation is using the largest part of the \(name) system's capacity that one organisation may; try again shortly.",
                 retriable: true, backend: name, retryAfterSeconds: wait.seconds)
         }
-        if let limiter, case .limited(let wait) = limiter.acquire(name) {
+        if let limiter, case .limited(let wait) = await limiter.acquire(name) {
             metrics.recordRateLimited(.backendShare, tenant: tenantLabel)
             throw BrokerError(
                 .rateLimited, "The \(name) system is at the share of its capacity this broker may use; try again shortly.",

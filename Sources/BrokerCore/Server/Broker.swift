@@ -99,6 +99,8 @@ public struct Broker: Sendable {
         // Breaker and audit states are in memory and cheap: always the live ones, not the cached check's.
         readiness.breakers = server.breakerStates
         readiness.auditFailing = server.audit?.isFailing ?? false
+        // The store's own flag, never a round trip: a probe flood must not become store load.
+        if let store = server.shared.store { readiness.sharedState = store.isAvailable ? Readiness.sharedStateOK : Readiness.sharedStateDegraded }
         return readiness
     }
 
@@ -133,6 +135,13 @@ public struct Readiness: Sendable {
     public var breakers: [String: String] = [:]
     /// Whether the last audit line could not be written: calls still run, but the audit trail has a gap.
     public var auditFailing = false
+    /// With a shared store: ``sharedStateOK`` or ``sharedStateDegraded`` (calls still run, on local limits and state);
+    /// `nil` (absent from the body) for a broker on its own.
+    public var sharedState: String?
+    /// `sharedState` while the store answers.
+    public static let sharedStateOK = "ok"
+    /// `sharedState` while it does not: each replica enforces its part of the limits locally.
+    public static let sharedStateDegraded = "degraded: shared state unavailable"
     /// The reload state (see ``ReloadStatus``); a refused reload shows here, the HTTP status stays that of the
     /// backends, since the previous configuration still serves.
     public var config: JSONValue?
@@ -142,10 +151,12 @@ public struct Readiness: Sendable {
         self.breakers = breakers
     }
 
-    /// `ready` (all up), `degraded` (some down: the others still serve) or `unavailable` (all down).
+    /// `ready` (all up), `degraded` (some down: the others still serve; or the audit or the shared store failing) or
+    /// `unavailable` (all down). Only `unavailable` makes `/readyz` answer 503: a degraded replica still serves.
     public var status: String {
         let up = backends.filter { $0.report.healthy && breakers[$0.name, default: "closed"] != "open" }.count
-        if up == backends.count { return auditFailing ? "degraded" : "ready" }
+        let sharedDegraded = sharedState != nil && sharedState != Self.sharedStateOK
+        if up == backends.count { return auditFailing || sharedDegraded ? "degraded" : "ready" }
         return up == 0 ? "unavailable" : "degraded"
     }
 
@@ -162,6 +173,7 @@ public struct Readiness: Sendable {
         var body: [String: JSONValue] = ["status": .string(status), "backends": .object(b)]
         if let config { body["config"] = config }
         if auditFailing { body["audit"] = "failing: audit lines are not being written; see the broker log" }
+        if let sharedState { body["sharedState"] = .string(sharedState) }
         return .object(body)
     }
 }

@@ -6,8 +6,8 @@ import MCPCore
 /// The broker's protections around tool calls: per-tenant and per-tenant-and-tool rate limits, the retry
 /// budget, and one ``BackendGuard`` per backend (capacity share, bulkhead, breaker, cache).
 final class CallGuards: Sendable {
-    let tenantLimiter: KeyedRateLimiter?
-    let tenantToolLimiter: KeyedRateLimiter?
+    let tenantLimiter: SharedRateLimiter?
+    let tenantToolLimiter: SharedRateLimiter?
     let retryBudget: RetryBudget
     let backends: [BackendGuard]
 
@@ -16,31 +16,40 @@ final class CallGuards: Sendable {
     ///     (a reload with that backend's section unchanged keeps its breaker state, bulkhead and cache).
     ///   - previous: the guards being replaced on a reload: a tenant limiter whose limit is unchanged is kept, so a
     ///     reload never hands every tenant a fresh burst.
+    ///   - shared: the store the tenant and backend limits are enforced in across replicas (``SharedState/local``: this
+    ///     process alone, as always).
     init(
         limits: ServerLimits, backends: [(name: String, settings: BackendResilience)], metrics: BrokerMetrics = .disabled, logger: Logger,
-        adopting: [String: BackendGuard] = [:], previous: CallGuards? = nil
+        adopting: [String: BackendGuard] = [:], previous: CallGuards? = nil, shared: SharedState = .local
     ) {
-        tenantLimiter = Self.limiter(limits.tenantRate, keeping: previous?.tenantLimiter)
-        tenantToolLimiter = Self.limiter(limits.tenantToolRate, keeping: previous?.tenantToolLimiter)
+        tenantLimiter = Self.limiter(limits.tenantRate, scope: "tenant", keeping: previous?.tenantLimiter, shared: shared, metrics: metrics)
+        tenantToolLimiter = Self.limiter(limits.tenantToolRate, scope: "tenant_tool", keeping: previous?.tenantToolLimiter, shared: shared, metrics: metrics)
         retryBudget = RetryBudget(ratio: limits.retryBudgetRatio)
-        self.backends = backends.map { adopting[$0.name] ?? BackendGuard(name: $0.name, settings: $0.settings, metrics: metrics, logger: logger) }
+        self.backends = backends.map {
+            adopting[$0.name] ?? BackendGuard(name: $0.name, settings: $0.settings, metrics: metrics, logger: logger, shared: shared)
+        }
     }
 
-    static func limiter(_ limit: RateLimit?, keeping old: KeyedRateLimiter?) -> KeyedRateLimiter? {
+    static func limiter(
+        _ limit: RateLimit?, scope: String, keeping old: SharedRateLimiter?, shared: SharedState, metrics: BrokerMetrics
+    ) -> SharedRateLimiter? {
         guard let limit else { return nil }
-        if let old, old.limit == limit { return old }
-        return KeyedRateLimiter(limit: limit)
+        if let old, old.enforces(limit, over: shared) { return old }
+        return SharedRateLimiter(limit: limit, scope: scope, shared: shared, metrics: metrics)
     }
 
     /// Refuses a call that exceeds its tenant's limits, with the wait the model should observe and the limit's scope.
-    func checkTenantLimits(tool: String, principal: Principal) -> (error: BrokerError, scope: RateLimitScope)? {
-        if let tenantLimiter, case .limited(let wait) = tenantLimiter.acquire(principal.tenant) {
+    ///
+    /// With a shared store each configured limit is one round trip (bounded by the store's timeout; a failed one is
+    /// decided locally), so the limits hold across replicas.
+    func checkTenantLimits(tool: String, principal: Principal) async -> (error: BrokerError, scope: RateLimitScope)? {
+        if let tenantLimiter, case .limited(let wait) = await tenantLimiter.acquire(principal.tenant) {
             let error = BrokerError(
                 .rateLimited, "Your organisation is making calls faster than its limit allows; wait a moment and try again.",
                 retriable: true, retryAfterSeconds: wait.seconds)
             return (error, .tenant)
         }
-        if let tenantToolLimiter, case .limited(let wait) = tenantToolLimiter.acquire(principal.tenant + "\u{1F}" + tool) {
+        if let tenantToolLimiter, case .limited(let wait) = await tenantToolLimiter.acquire(principal.tenant, tool) {
             let error = BrokerError(
                 .rateLimited, "\(tool) is being called faster than your organisation's limit for it; wait a moment and try again.",
                 retriable: true, retryAfterSeconds: wait.seconds)

@@ -46,7 +46,7 @@ extension MCPServer {
             // A read reaches the backend like a tool call does, so it passes the same protections: the tenant's rate
             // limits, then the backend's tenant and capacity shares, bulkhead and breaker (which also bounds it by the
             // deadline).
-            if let (refusal, scope) = guards.checkTenantLimits(tool: "resources/read", principal: principal) {
+            if let (refusal, scope) = await guards.checkTenantLimits(tool: "resources/read", principal: principal) {
                 metrics.recordRateLimited(scope, tenant: pipeline.tenants(principal.tenant))
                 throw refusal
             }

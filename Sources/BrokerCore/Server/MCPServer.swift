@@ -68,11 +68,13 @@ public final class MCPServer: Sendable {
         self.modern = ModernResult(serverInfo: ["name": .string(settings.name), "title": "MCP Broker", "version": .string(Self.version)])
         let guards = CallGuards(
             limits: settings.limits, backends: catalog.backends.map { ($0.name, resilience[$0.name] ?? BackendResilience()) }, metrics: metrics,
-            logger: logger, adopting: previous?.guards ?? [:], previous: previous?.server.guards)
+            logger: logger, adopting: previous?.guards ?? [:], previous: previous?.server.guards, shared: shared)
         self.guards = guards
         let sealer = sealer ?? RequestStateSealer(keyMaterial: ProcessRequestStateKey.material, ttl: .seconds(settings.requestState.ttlSeconds))
-        self.pipeline = CallPipeline(catalog: catalog, settings: settings, guards: guards, audit: audit, metrics: metrics, sealer: sealer, logger: logger)
+        self.pipeline = CallPipeline(
+            catalog: catalog, settings: settings, guards: guards, audit: audit, metrics: metrics, sealer: sealer, shared: shared, logger: logger)
         for guarded in guards.backends { metrics.watch(guarded) }
+        metrics.watchSharedState(shared)
     }
 
     /// Each backend's circuit breaker state (`closed`, `open`, `half_open`), for readiness.

@@ -8,7 +8,8 @@ import MCPCore
 ///
 /// The state is the only thing tying round 2 to round 1, and the client controls it: it is sealed (AEAD), bound to
 /// tenant, principal, tool and argument digest, expiring and single-use (``RequestStateSealer``), so an altered,
-/// replayed, expired or borrowed state runs nothing. Any replica with the same key can verify it.
+/// replayed, expired or borrowed state runs nothing. Any replica with the same key can verify it, and with a shared
+/// store single use holds across replicas too.
 enum ModernConfirmation {
     /// The `inputRequests` key of our question.
     static let key = "confirm"
@@ -23,8 +24,8 @@ enum ModernConfirmation {
         case refused(BrokerError, rule: String?)
     }
 
-    /// Decides the step for this call.
-    static func step(_ call: ToolCall, sealer: RequestStateSealer) -> Step {
+    /// Decides the step for this call. With `store`, a state opens once across every replica sharing it.
+    static func step(_ call: ToolCall, sealer: RequestStateSealer, store: (any SharedStateStore)? = nil, metrics: BrokerMetrics = .disabled) async -> Step {
         let params = call.request.params ?? [:]
         let binding = RequestStateBinding(
             tenant: call.context.principal.tenant, principal: call.context.principal.id, tool: call.name,
@@ -37,7 +38,7 @@ enum ModernConfirmation {
             return ask(call, binding: binding, sealer: sealer)
         }
         guard let state = raw.stringValue else { return .refused(invalid(call.name, "is malformed"), rule: "confirm-state-malformed") }
-        if case .failure(let refusal) = sealer.open(state, for: binding) {
+        if case .failure(let refusal) = await sealer.open(state, for: binding, store: store, metrics: metrics) {
             return .refused(invalid(call.name, phrase(refusal)), rule: "confirm-state-\(refusal.reason)")
         }
         // A valid state without an answer: ask again rather than fail (spec 2.5).

@@ -27,8 +27,8 @@ public final class RequestStateSealer: Sendable {
 
     private let key: SymmetricKey
     private let ttlMilliseconds: Int64
-    private let used: UsedRequestStates
-    private let now: @Sendable () -> Date
+    let used: UsedRequestStates
+    let now: @Sendable () -> Date
 
     /// A sealer keyed from `keyMaterial`; states it seals expire after `ttl`.
     ///
@@ -63,6 +63,17 @@ public final class RequestStateSealer: Sendable {
     /// (`tampered`); expiry, or an issue time more than 60 s ahead (`expired`); the binding (`mismatched`); single
     /// use (`replayed`). A refused state is not marked used.
     public func open(_ token: String, for binding: RequestStateBinding) -> Result<Void, RequestStateRefusal> {
+        switch verify(token, for: binding) {
+        case .failure(let refusal): return .failure(refusal)
+        case .success(let (payload, current)):
+            guard used.insert(payload.id, expiresAt: payload.expiresAtMilliseconds, now: current) else { return .failure(.replayed) }
+            return .success(())
+        }
+    }
+
+    /// Every check of ``open(_:for:)`` but single use: the payload of a state that may run, and the time it was
+    /// checked at (unix ms). Marks nothing.
+    func verify(_ token: String, for binding: RequestStateBinding) -> Result<(RequestStatePayload, Int64), RequestStateRefusal> {
         guard token.utf8.count <= Self.maxTokenLength, let bytes = Base64URL.decodeCanonical(token),
             bytes.first == Self.version, bytes.count == Self.tokenByteCount
         else { return .failure(.malformed) }
@@ -76,8 +87,7 @@ public final class RequestStateSealer: Sendable {
             return .failure(.expired)
         }
         guard payload.binding == RequestStatePayload.bindingHashes(binding) else { return .failure(.mismatched) }
-        guard used.insert(payload.id, expiresAt: payload.expiresAtMilliseconds, now: current) else { return .failure(.replayed) }
-        return .success(())
+        return .success((payload, current))
     }
 
     /// Unix time in milliseconds, clamped to Int64 (a clock cannot trap the broker).

@@ -8,8 +8,10 @@ import Synchronization
 /// the set therefore holds at most the states opened within one TTL. It is bounded by ``capacity``: when full and
 /// nothing has expired it refuses (the sealer reports `replayed`) rather than grow, failing closed under a flood.
 ///
-/// The set lives in this process only. Any replica with the same key can *verify* a state, but single use is
-/// enforced per process: a state replayed to another replica within its TTL would open there once more.
+/// The set lives in this process only. Any replica with the same key can *verify* a state, but this set enforces
+/// single use per process: without a shared store (`server.shared_state`) a state replayed to another replica within
+/// its TTL would open there once more. With one, the store's claim decides and this set is the fallback while the
+/// store cannot be reached (``RequestStateSealer/open(_:for:store:metrics:)``).
 /// ``shared`` is process-wide so a configuration reload between round 1 and round 2 does not forget what was used.
 public final class UsedRequestStates: Sendable {
     /// The set every sealer uses unless given another.

@@ -27,8 +27,10 @@ struct CallPipeline: Sendable {
     private let chain: CallNext
 
     /// - Parameter sealer: seals and opens the 2026-07-28 confirmation states of this generation.
+    /// - Parameter shared: where a confirmation state is marked used across replicas (``SharedState/local``: here).
     init(
-        catalog: Catalog, settings: ServerSettings, guards: CallGuards, audit: AuditLog?, metrics: BrokerMetrics, sealer: RequestStateSealer, logger: Logger
+        catalog: Catalog, settings: ServerSettings, guards: CallGuards, audit: AuditLog?, metrics: BrokerMetrics, sealer: RequestStateSealer,
+        shared: SharedState = .local, logger: Logger
     ) {
         self.catalog = catalog
         self.policy = settings.policy
@@ -42,7 +44,7 @@ struct CallPipeline: Sendable {
         if metrics.isEnabled { stages.append(MetricsStage(metrics: metrics)) }
         if let audit { stages.append(AuditStage(audit: audit)) }
         stages += [
-            ValidationStage(), PolicyStage(policy: settings.policy), ConfirmationStage(policy: settings.policy, sealer: sealer),
+            ValidationStage(), PolicyStage(policy: settings.policy), ConfirmationStage(policy: settings.policy, sealer: sealer, shared: shared, metrics: metrics),
             TenantLimitStage(guards: guards, metrics: metrics), RetryBudgetStage(budget: guards.retryBudget), OutputCheckStage(),
             CacheStage(guards: guards, policy: settings.policy, metrics: metrics),
         ]

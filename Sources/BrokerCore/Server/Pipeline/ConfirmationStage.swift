@@ -8,6 +8,9 @@ import MCPCore
 struct ConfirmationStage: CallStage {
     let policy: Policy
     let sealer: RequestStateSealer
+    /// With a store, a state is single-use across replicas (``RequestStateSealer/open(_:for:store:metrics:)``).
+    let shared: SharedState
+    let metrics: BrokerMetrics
 
     func handle(_ call: ToolCall, next: CallNext) async -> CallOutcome {
         guard policy.tools[call.name]?.confirm == true else { return await next(call) }
@@ -21,7 +24,7 @@ struct ConfirmationStage: CallStage {
     }
 
     private func modern(_ call: ToolCall, next: CallNext) async -> CallOutcome {
-        switch ModernConfirmation.step(call, sealer: sealer) {
+        switch await ModernConfirmation.step(call, sealer: sealer, store: shared.store, metrics: metrics) {
         case .ask(let result): return .asking(result)
         case .approved: return await approved(call, next: next)
         case .refused(let error, let rule):

@@ -4,13 +4,15 @@ import Logging
 import MCPCore
 import Tracing
 
-/// The tenant's call rate, overall and per tool (`server.limits.tenant_rate`, `tenant_tool_rate`).
+/// The tenant's call rate, overall and per tool (`server.limits.tenant_rate`, `tenant_tool_rate`), across replicas
+/// when a shared store is configured.
 struct TenantLimitStage: CallStage {
     let guards: CallGuards
     let metrics: BrokerMetrics
 
     func handle(_ call: ToolCall, next: CallNext) async -> CallOutcome {
-        let refusal = withChildSpan("mcp_broker.rate_limit") { _ in guards.checkTenantLimits(tool: call.name, principal: call.context.principal) }
+        // With a shared store this span covers the store's round trips (one per configured limit).
+        let refusal = await withChildSpan("mcp_broker.rate_limit") { _ in await guards.checkTenantLimits(tool: call.name, principal: call.context.principal) }
         if let (error, scope) = refusal {
             metrics.recordRateLimited(scope, tenant: call.tenantLabel)
             call.context.logger.notice("tool call refused by rate limit", metadata: ["outcome": .string(error.code.rawValue)])
