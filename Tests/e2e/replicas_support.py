@@ -79,7 +79,7 @@ def service_env() -> dict[str, str]:
     """The warehouse and CRM credentials: from the environment (scripts/test.sh sources them), else from the
     .run/{pg,crm}/credentials.env files of this checkout."""
     needed = ["WH_ACME_PASSWORD", "WH_GLOBEX_PASSWORD", "CRM_CLIENT_SECRET", "CRM_API_KEY"]
-    found = {k: os.environ[k] for k in needed + ["CRM_PORT"] if os.environ.get(k)}
+    found = {k: os.environ[k] for k in needed + ["CRM_PORT", "WH_PORT"] if os.environ.get(k)}
     for path in [REPO_ROOT / ".run" / "pg" / "credentials.env", REPO_ROOT / ".run" / "crm" / "credentials.env"]:
         if path.exists():
             for line in path.read_text().splitlines():
@@ -384,6 +384,20 @@ def sdk_client(url: str, key: str, recorder: HopRecorder | None = None, mode: st
     return Client(streamable_http_client(url, http_client=http), mode=mode, **kwargs)
 
 
+async def list_all_tools(client: Client) -> list[Any]:
+    """Every page of tools/list. Also fills the SDK's output-schema cache: without it the SDK re-lists tools before
+    validating each call's result (doubling the requests and disturbing the round-robin)."""
+    tools: list[Any] = []
+    cursor: str | None = None
+    for _ in range(50):
+        page = await client.list_tools(cursor=cursor, cache_mode="refresh")
+        tools.extend(page.tools)
+        cursor = page.next_cursor
+        if cursor is None:
+            return tools
+    raise AssertionError("tools/list never ended")
+
+
 # --------------------------------------------------------------------------------------------------------------
 # The demo CRM, read directly (the one external system every replica writes to)
 # --------------------------------------------------------------------------------------------------------------
@@ -426,7 +440,7 @@ class CRM:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def replica_config(redis_port: int, crm_port: str, keys: dict[str, str], state_key_env: str) -> str:
+def replica_config(redis_port: int, crm_port: str, wh_port: str, keys: dict[str, str], state_key_env: str) -> str:
     """The demo's four backends (shape of broker-test.yaml), API keys, shared state, the scenario limits."""
     api_keys = "\n".join(f'        - {{ id: replicas-{t}, tenant: {t}, roles: [ops], hash: "{h}" }}' for t, h in keys.items())
     openapi = REPO_ROOT / "config" / "crm" / "openapi.json"
@@ -474,7 +488,7 @@ backends:
   warehouse:
     kind: postgres
     description: PostgreSQL sales warehouse
-    connection: {{ host: 127.0.0.1, port: 55432, database: warehouse, sslmode: disable, connect_timeout_ms: 2000 }}
+    connection: {{ host: 127.0.0.1, port: {wh_port}, database: warehouse, sslmode: disable, connect_timeout_ms: 2000 }}
     tenants:
       acme: {{ user: wh_acme, password: env:WH_ACME_PASSWORD }}
       globex: {{ user: wh_globex, password: env:WH_GLOBEX_PASSWORD }}
@@ -564,12 +578,26 @@ class Cluster:
         return sdk_client(url or self.url, self.keys[tenant], recorder, **kw)
 
     def ensure_all_up(self) -> None:
-        """Restarts whatever a scenario left dead, so the next one starts from three replicas and Redis."""
+        """Restarts whatever a scenario left dead, so the next one starts from three replicas and Redis in rotation."""
         if self.redis.proc is None or self.redis.proc.poll() is not None:
             self.redis.start()
         for r in self.replicas:
             if not r.running():
                 r.start()
+        self.wait_rotation()
+
+    def wait_rotation(self, timeout: float = 15.0) -> None:
+        """Waits until nginx rotates over all replicas again. After a refused connect nginx skips a server for
+        fail_timeout and then lets it back in gradually (its effective weight recovers one step per pick)."""
+        every = {r.address for r in self.replicas}
+        recent: list[str | None] = []
+
+        def rotating() -> bool:
+            status, headers, _ = http_request(self.nginx.port, "GET", "/livez", timeout=5)
+            recent.append(answering_upstream(headers.get("x-upstream")) if status == 200 else None)
+            return set(recent[-len(every):]) == every
+
+        wait_until(rotating, timeout, interval=0.1, what="nginx rotating over every replica")
 
     def stop(self) -> None:
         self.nginx.stop()
@@ -586,7 +614,8 @@ def start_cluster(workdir: Path) -> Cluster:
     state_key_env = "REPLICAS_REQUEST_STATE_KEY"
     redis_port = free_port()
     config = workdir / "replicas.yaml"
-    config.write_text(replica_config(redis_port, env_services.get("CRM_PORT", "18931"), hashes, state_key_env))
+    config.write_text(replica_config(redis_port, env_services.get("CRM_PORT", "18931"), env_services.get("WH_PORT", "55432"),
+                                     hashes, state_key_env))
     env = broker_env(**env_services, **{state_key_env: secrets.token_urlsafe(48)})
     redis = RedisServer(workdir, redis_port)
     replicas = [Replica(workdir, i, free_port(), config, env) for i in range(REPLICAS)]
