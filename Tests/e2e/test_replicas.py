@@ -277,7 +277,8 @@ async def test_3_sigkill_of_a_replica_loses_and_duplicates_no_write(healthy: Clu
                         error = f"{result_code(r)}: {r.content[0].text if r.content else ''}"
                 except MCPError as e:
                     error = f"mcp error {e.error.code}: {e.error.message}"
-                attempts.append({"i": i, "attempt": attempt, "start": start - t0, "end": time.monotonic() - t0, "error": error})
+                attempts.append({"i": i, "key": key, "attempt": attempt, "start": start - t0, "end": time.monotonic() - t0,
+                                 "error": error})
                 if error is None:
                     acked[i] = key
                     return
@@ -303,6 +304,9 @@ async def test_3_sigkill_of_a_replica_loses_and_duplicates_no_write(healthy: Clu
     # Errors only for requests in flight on the killed replica at the kill: started before it, ended after it.
     for a in failed:
         assert a["start"] <= k + 0.05 and a["end"] >= k - 0.05, f"an error away from the kill: {a}"
+        served_by = {h.upstream for h in rec.hops if h.arguments.get("Idempotency-Key") == a["key"]
+                     and a["start"] - 0.01 <= h.at - t0 <= a["end"] + 0.01}
+        assert served_by <= {victim.address}, f"a failed write was answered by a surviving replica: {a} {served_by}"
     in_flight = [a for a in attempts if a["start"] <= k <= a["end"]]
     assert len(failed) <= len(in_flight), (failed, in_flight)
     # After the kill the two others take every call.
@@ -314,7 +318,7 @@ async def test_3_sigkill_of_a_replica_loses_and_duplicates_no_write(healthy: Clu
     names = Counter(a["name"] for a in c.crm.list_all("accounts", industry="media", country="IS") if a["name"].startswith(prefix))
     expected = {f"{prefix}{i:04d}" for i in acked}
     assert set(names) == expected, f"missing {sorted(expected - set(names))}, unexpected {sorted(set(names) - expected)}"
-    assert all(n == 1 for n in names.values()), {n: k for n, k in names.items() if k != 1}
+    assert all(n == 1 for n in names.values()), {name: n for name, n in names.items() if n != 1}
 
 
 # --------------------------------------------------------------------------------------------------------------
