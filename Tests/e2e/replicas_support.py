@@ -92,6 +92,14 @@ def service_env() -> dict[str, str]:
     return found
 
 
+SHARED_STATE_DOWN = "shared state unavailable"
+
+
+def shared_state_degraded(status: int, body: Any) -> bool:
+    """/readyz says the replica runs on its local fallback: 200, `degraded`, naming the shared state."""
+    return status == 200 and isinstance(body, dict) and body.get("status") == "degraded" and SHARED_STATE_DOWN in json.dumps(body)
+
+
 def result_code(result: Any) -> str | None:
     """The broker's business error code of an SDK CallToolResult (None when it succeeded)."""
     if not result.is_error:
@@ -578,13 +586,17 @@ class Cluster:
         return sdk_client(url or self.url, self.keys[tenant], recorder, **kw)
 
     def ensure_all_up(self) -> None:
-        """Restarts whatever a scenario left dead, so the next one starts from three replicas and Redis in rotation."""
+        """Restarts whatever a scenario left dead, so the next one starts from three replicas and Redis in rotation,
+        and gives the replicas a bounded moment to leave a shared-state fallback (best effort: the scenarios assert)."""
         if self.redis.proc is None or self.redis.proc.poll() is not None:
             self.redis.start()
         for r in self.replicas:
             if not r.running():
                 r.start()
         self.wait_rotation()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(shared_state_degraded(*r.readyz()) for r in self.replicas):
+            time.sleep(0.2)
 
     def wait_rotation(self, timeout: float = 15.0) -> None:
         """Waits until nginx rotates over all replicas again. After a refused connect nginx skips a server for

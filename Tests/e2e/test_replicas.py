@@ -14,7 +14,6 @@ Run: MCP_BROKER_BIN=$PWD/.build/debug/mcp-broker python3 -m pytest -q Tests/e2e/
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections import Counter
@@ -27,8 +26,8 @@ from mcp.shared.exceptions import MCPError
 
 from e2e_helpers import http_request
 from sdk_support import MODERN_VERSION
-from replicas_support import (RATE_LIMITED, Cluster, HopRecorder, answering_upstream, list_all_tools, result_code,
-                              start_cluster)
+from replicas_support import (RATE_LIMITED, SHARED_STATE_DOWN, Cluster, HopRecorder, answering_upstream, list_all_tools,
+                              result_code, shared_state_degraded, start_cluster)
 
 pytestmark = pytest.mark.anyio
 
@@ -325,20 +324,13 @@ async def test_3_sigkill_of_a_replica_loses_and_duplicates_no_write(healthy: Clu
 # 4. Redis down for 5 s
 # --------------------------------------------------------------------------------------------------------------
 
-DEGRADED_TEXT = "shared state unavailable"
-
-
-def degraded_by_shared_state(status: int, body: Any) -> bool:
-    return status == 200 and isinstance(body, dict) and body.get("status") == "degraded" and DEGRADED_TEXT in json.dumps(body)
-
-
 @pytest.mark.time_limit(60)
 async def test_4_redis_outage_degrades_and_recovers(healthy: Cluster) -> None:
     c = healthy
     # Before: no replica blames shared state.
     for r in c.replicas:
         status, body = r.readyz()
-        assert not degraded_by_shared_state(status, body), (r.name, body)
+        assert not shared_state_degraded(status, body), (r.name, body)
 
     calls: list[tuple[float, str | None]] = []
     readyz: dict[int, list[tuple[float, int, Any]]] = {r.index: [] for r in c.replicas}
@@ -376,14 +368,14 @@ async def test_4_redis_outage_degrades_and_recovers(healthy: Cluster) -> None:
         assert len(calls) >= 10 and not failures, failures
         # Each replica said so on its own /readyz (200, degraded, shared state named).
         for index, seen in readyz.items():
-            assert any(degraded_by_shared_state(s, b) for _, s, b in seen), \
-                f"replica{index} never reported '{DEGRADED_TEXT}': {[(round(t, 1), s, b) for t, s, b in seen[-3:]]}"
+            assert any(shared_state_degraded(s, b) for _, s, b in seen), \
+                f"replica{index} never reported '{SHARED_STATE_DOWN}': {[(round(t, 1), s, b) for t, s, b in seen[-3:]]}"
 
         # Redis back: within a few seconds every replica is off the fallback.
         deadline = back + 8
         while True:
             states = [await anyio.to_thread.run_sync(r.readyz) for r in c.replicas]
-            if not any(degraded_by_shared_state(s, b) for s, b in states):
+            if not any(shared_state_degraded(s, b) for s, b in states):
                 break
             assert time.monotonic() < deadline, f"still degraded 8 s after Redis returned: {states}"
             await anyio.sleep(0.2)
