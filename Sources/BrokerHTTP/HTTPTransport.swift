@@ -45,15 +45,24 @@ public enum HTTPTransport {
             metrics: metrics)
         metrics.watchSessions(.tcp) { [weak sessions] in sessions?.count }
         let listeners = ListenStreams()
-        let app = makeApplication(live: live, sessions: sessions, listeners: listeners, logger: logger, onServerRunning: onServerRunning)
+        // With a store, sessions are sealed and any replica serves them (the store is restart-only, like this table).
+        let state = live.current.server.shared
+        let shared = state.store.map { store in
+            SharedSessions(
+                shared: state, store: store, sessions: sessions, idleTimeout: .seconds(settings.sessionIdleTimeoutSeconds),
+                maxBodyBytes: settings.maxBodyBytes, logger: logger)
+        }
+        shared?.subscribe()
+        let app = makeApplication(live: live, sessions: sessions, listeners: listeners, shared: shared, logger: logger, onServerRunning: onServerRunning)
         return [app, StreamCloser(sessions: sessions, listeners: listeners, live: live, token: live.hub.subscribe { sessions.announce($0) })]
     }
 
     static func makeApplication(
-        live: LiveBroker, sessions: SessionTable, listeners: ListenStreams, logger: Logger, onServerRunning: @escaping @Sendable (Int) async -> Void
+        live: LiveBroker, sessions: SessionTable, listeners: ListenStreams, shared: SharedSessions? = nil, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         let settings = live.current.settings.http
-        let endpoint = MCPEndpoint(live: live, sessions: sessions, listeners: listeners, logger: logger)
+        let endpoint = MCPEndpoint(live: live, sessions: sessions, listeners: listeners, shared: shared, logger: logger)
         let router = Router()
         // RFC 9728 Protected Resource Metadata, at the root and at the path-suffixed form MCP clients try first;
         // from the current generation, so enabling or changing JWT auth by reload changes it too.

@@ -29,11 +29,14 @@ struct MCPEndpoint: Sendable {
     /// Built once: its in-flight count and rate state span generations (its settings need a restart).
     let frontDoor: FrontDoor
     let views: EndpointViews
+    /// Sessions any replica serves (`server.shared_state`); `nil` on a broker on its own.
+    let shared: SharedSessions?
     let logger: Logger
 
-    init(live: LiveBroker, sessions: SessionTable, listeners: ListenStreams, logger: Logger) {
+    init(live: LiveBroker, sessions: SessionTable, listeners: ListenStreams, shared: SharedSessions? = nil, logger: Logger) {
         self.live = live
         self.sessions = sessions
+        self.shared = shared
         self.listeners = listeners
         let first = live.current.server
         self.frontDoor = FrontDoor(limits: first.settings.limits, metrics: first.metrics, tenants: TenantLabels(settings: first.settings))
@@ -102,10 +105,17 @@ struct MCPEndpoint: Sendable {
             return Self.error(.badRequest, .invalidRequest("unsupported MCP-Protocol-Version '\(version.prefix(40))'; supported: \(ProtocolVersion.supported.joined(separator: ", "))"))
         }
         let session: Session
-        if isInitialize {
+        let sharing = self.sharing(server)
+        if isInitialize, case .request(let r) = message, case let (shared, sealer)? = sharing {
+            // The id seals what this initialize negotiates, so it is made before the request runs.
+            guard let sealed = shared.issue(r.params ?? [:], principal: principal, sealer: sealer) else {
+                return Self.error(.internalServerError, .internalError(correlationID: CallContext.newCorrelationID()), id: r.id)
+            }
+            session = sessions.create(owner: principal.bindingKey, principal: principal, sealed: (sealed.id, sealed.sid, shared.replicaID))
+        } else if isInitialize {
             session = sessions.create(owner: principal.bindingKey, principal: principal)
         } else {
-            switch lookupSession(request, principal: principal) {
+            switch await lookupSession(request, principal: principal, server: server) {
             case .success(let s): session = s
             case .failure(let e): return e.response
             }
@@ -113,7 +123,12 @@ struct MCPEndpoint: Sendable {
         var headers: HTTPFields = [:]
         if let id = session.id { headers[MCPHeader.sessionID] = id }
         guard case .request(let rpc) = message else {
-            _ = await server.process(message, session: session, principal: principal, notify: nil)
+            // An answer to another replica's elicitation goes back to that replica's waiting call.
+            var forwarded = false
+            if case .response(let r) = message, let shared = sharing?.0, let id = session.id {
+                forwarded = await shared.forward(r, body: body, sessionID: id, session: session)
+            }
+            if forwarded { session.touch() } else { _ = await server.process(message, session: session, principal: principal, notify: nil) }
             return Response(status: .accepted, headers: headers)
         }
         // The request's trace context reaches the server span through the task-local (the SSE task inherits it).
@@ -123,6 +138,11 @@ struct MCPEndpoint: Sendable {
             return ServiceContext.$current.withValue(trace) { sse(message, lease: lease, session: session, principal: principal, headers: headers) }
         }
         let reply = await ServiceContext.$current.withValue(trace) { await server.process(message, session: session, principal: principal, notify: nil) }
+        if let shared = sharing?.0, let id = session.id {
+            // Awaited, so the next request (on any replica) finds the session and its level in the store.
+            if isInitialize, session.isInitialized { await shared.opened(id) }
+            if rpc.method == "logging/setLevel" { await shared.levelChanged(id, to: session.logLevel) }
+        }
         headers[.contentType] = "application/json"
         guard let reply else { return Response(status: .accepted, headers: headers) }
         let encoded = frontDoor.compress(reply, request: request, headers: &headers)
@@ -160,7 +180,7 @@ struct MCPEndpoint: Sendable {
         case .failure(let refusal): return refusal.response
         }
         let session: Session
-        switch lookupSession(request, principal: principal) {
+        switch await lookupSession(request, principal: principal, server: live.current.server) {
         case .success(let s): session = s
         case .failure(let e): return e.response
         }
@@ -189,9 +209,12 @@ struct MCPEndpoint: Sendable {
         case .success(let p): principal = p
         case .failure(let refusal): return refusal.response
         }
-        switch lookupSession(request, principal: principal) {
+        let server = live.current.server
+        switch await lookupSession(request, principal: principal, server: server) {
         case .success(let s):
-            if let id = s.id { sessions.remove(id) }
+            if let id = s.id {
+                if let shared = sharing(server)?.0 { await shared.end(id) } else { sessions.remove(id) }
+            }
             logger.info("session ended by client", metadata: ["client": .string(s.clientName ?? "?")])
             return Response(status: .ok)
         case .failure(let e):
@@ -222,12 +245,24 @@ struct MCPEndpoint: Sendable {
         return nil
     }
 
-    func lookupSession(_ request: Request, principal: Principal) -> Result<Session, ResponseError> {
+    /// The shared session layer and the generation's id sealer, when replicas share sessions.
+    func sharing(_ server: MCPServer) -> (SharedSessions, SessionIDSealer)? {
+        guard let shared, let sealer = server.sessionIDs else { return nil }
+        return (shared, sealer)
+    }
+
+    func lookupSession(_ request: Request, principal: Principal, server: MCPServer) async -> Result<Session, ResponseError> {
         guard let id = request.headers[MCPHeader.sessionID] else {
             return .failure(ResponseError(Self.error(.badRequest, .invalidRequest("missing Mcp-Session-Id header; send initialize first"))))
         }
+        let found: Session?
+        if case let (shared, sealer)? = sharing(server) {
+            found = await shared.resolve(id, principal: principal, sealer: sealer)
+        } else {
+            found = sessions.get(id).flatMap { $0.ownerID == principal.bindingKey ? $0 : nil }
+        }
         // An unknown id and another principal's id look the same, so ids cannot be probed.
-        guard let session = sessions.get(id), session.ownerID == principal.bindingKey else {
+        guard let session = found else {
             return .failure(ResponseError(Self.error(.notFound, .invalidRequest("session not found; initialize a new session"))))
         }
         return .success(session)

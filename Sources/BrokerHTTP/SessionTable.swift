@@ -22,16 +22,27 @@ final class SessionTable: Sendable {
         /// The standalone GET stream, when one is open (at most one per session), with its generation number.
         var stream: AsyncStream<ByteBuffer>.Continuation?
         var streamGeneration: UInt64 = 0
+        /// With shared state: the session's name in the store (``SessionClaims/sidHex``).
+        var sid: String?
+        /// Opened on another replica and set up here from its sealed id (its duration is that replica's to record).
+        var materialized = false
+        /// When this replica last pushed the store key's expiry (at most once per idle timeout / 4).
+        var storeTouched: ContinuousClock.Instant = .now
+        /// Opened here while the store was down: its key was never written, so the next touch writes it instead.
+        var pendingWrite = false
     }
 
     private struct Table {
         var entries: [String: Entry] = [:]
         /// Session ids per owner, for fair eviction without scanning every session.
         var byOwner: [String: Set<String>] = [:]
+        /// Session ids by shared-state sid (pub/sub messages name sessions by sid).
+        var bySid: [String: String] = [:]
 
         mutating func insert(_ id: String, _ entry: Entry) {
             entries[id] = entry
             byOwner[entry.session.ownerID, default: []].insert(id)
+            if let sid = entry.sid { bySid[sid] = id }
         }
 
         @discardableResult
@@ -40,6 +51,7 @@ final class SessionTable: Sendable {
             let owner = entry.session.ownerID
             byOwner[owner]?.remove(id)
             if byOwner[owner]?.isEmpty == true { byOwner[owner] = nil }
+            if let sid = entry.sid { bySid[sid] = nil }
             return entry
         }
 
@@ -79,10 +91,31 @@ final class SessionTable: Sendable {
         return hex(a) + hex(b)
     }
 
-    /// Creates and registers a session for `owner` (`principal`'s binding key when given).
-    func create(owner: String, principal: Principal? = nil) -> Session {
-        let session = Session(id: Self.newID(), ownerID: owner)
-        let evicted: Entry? = table.withLock { t in
+    /// Creates and registers a session for `owner` (`principal`'s binding key when given): with a random id, or
+    /// with `sealed` (shared state) the sealed id, its sid and this replica's id.
+    func create(owner: String, principal: Principal? = nil, sealed: (id: String, sid: String, replicaID: String)? = nil) -> Session {
+        let session = Session(id: sealed?.id ?? Self.newID(), ownerID: owner, replicaID: sealed?.replicaID)
+        var entry = Entry(session: session, principal: principal, stream: nil)
+        entry.sid = sealed?.sid
+        entry.pendingWrite = sealed != nil
+        return admit(entry)
+    }
+
+    /// Registers a session opened on another replica (shared state); when a concurrent request registered it
+    /// first, that one is returned and `session` dropped.
+    func adopt(_ session: Session, principal: Principal, sid: String) -> Session {
+        var entry = Entry(session: session, principal: principal, stream: nil)
+        entry.sid = sid
+        entry.materialized = true
+        return admit(entry)
+    }
+
+    /// Inserts `entry` (unless its id is already there), evicting fairly beyond the caps.
+    private func admit(_ entry: Entry) -> Session {
+        guard let id = entry.session.id else { return entry.session }
+        let owner = entry.session.ownerID
+        let (kept, evicted): (Session, Entry?) = table.withLock { t in
+            if let existing = t.entries[id] { return (existing.session, nil) }
             var victim: String?
             if (t.byOwner[owner]?.count ?? 0) >= maxPerOwner {
                 victim = t.oldest(of: owner)
@@ -90,15 +123,52 @@ final class SessionTable: Sendable {
                 victim = t.oldest(of: biggest)
             }
             let removed = victim.flatMap { t.remove($0) }
-            if let id = session.id { t.insert(id, Entry(session: session, principal: principal, stream: nil)) }
-            return removed
+            t.insert(id, entry)
+            return (entry.session, removed)
         }
         if let evicted { close(evicted) }
-        return session
+        return kept
     }
 
     /// The session with `id`, if it exists.
     func get(_ id: String) -> Session? { table.withLock { $0.entries[id]?.session } }
+
+    /// The shared-state sid of the session with `id`.
+    func sid(of id: String) -> String? { table.withLock { $0.entries[id]?.sid } }
+
+    /// The session named `sid` in shared state, if this replica holds a copy.
+    func session(sid: String) -> Session? { table.withLock { t in t.bySid[sid].flatMap { t.entries[$0]?.session } } }
+
+    /// Ends this replica's copy of the session named `sid`; returns whether there was one.
+    @discardableResult
+    func remove(sid: String) -> Bool {
+        guard let entry = table.withLock({ t in t.bySid[sid].flatMap { t.remove($0) } }) else { return false }
+        close(entry)
+        return true
+    }
+
+    /// Whether the store key of session `id` is due a touch (older than `interval`): if so, marks it touched now and
+    /// returns its sid and whether the key still has to be written. At most one request per interval gets a sid
+    /// back (10 s for a key still to be written).
+    func storeTouchDue(_ id: String, every interval: Duration, now: ContinuousClock.Instant = .now) -> (sid: String, pendingWrite: Bool)? {
+        table.withLock { t in
+            guard var entry = t.entries[id], let sid = entry.sid else { return nil }
+            // A key never written (the store was down at initialize) is retried sooner: until then, other replicas
+            // cannot tell the session lives.
+            guard now - entry.storeTouched >= (entry.pendingWrite ? min(interval, .seconds(10)) : interval) else { return nil }
+            entry.storeTouched = now
+            t.entries[id] = entry
+            return (sid, entry.pendingWrite)
+        }
+    }
+
+    /// Records that the store key of session `id` was written (or touched) now.
+    func markWritten(_ id: String) {
+        table.withLock { t in
+            t.entries[id]?.pendingWrite = false
+            t.entries[id]?.storeTouched = .now
+        }
+    }
 
     /// Ends a session; returns whether it existed.
     @discardableResult
@@ -180,7 +250,7 @@ final class SessionTable: Sendable {
     }
 
     private func close(_ entry: Entry) {
-        metrics.sessionEnded(entry.session)
+        if !entry.materialized { metrics.sessionEnded(entry.session) }
         entry.session.cancelAll()
         entry.stream?.finish()
     }

@@ -43,7 +43,7 @@ final class MockERPWorkflowTests: XCTestCase {
         _ = await ERPTest.brokerError(.invalidArguments) { _ = try await ERPTest.call(erp, "search_suppliers", ["cursor": "not a cursor!"]) }
 
         let lastPage = try await ERPTest.call(erp, "search_suppliers", ["page_size": 100, "cursor": .string(ERPCursor.encode(
-            tenant: "acme", offset: 150, fingerprint: ERPCursor.fingerprint(tool: "search_suppliers", filters: [:])))])
+            backend: "erp", context: ERPTest.context(), offset: 150, fingerprint: ERPCursor.fingerprint(tool: "search_suppliers", filters: [:])) ?? "")])
         XCTAssertEqual(lastPage["items"]?.arrayValue?.count, 50)
         XCTAssertEqual(lastPage["next_cursor"], .null)
     }

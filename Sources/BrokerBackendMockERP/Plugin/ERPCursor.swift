@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import BrokerCore
-import Foundation
 import MCPCore
 
-/// Opaque paging cursors: base64 of `tenant|offset|fingerprint`, where the fingerprint hashes the tool and its
-/// filters. A cursor therefore only continues the same search, for the same tenant.
+/// Opaque paging cursors: the next offset and a fingerprint of the tool and its filters, sealed through
+/// ``CallContext/tokens`` so any replica with the deployment's key continues the search. A cursor therefore only
+/// continues the same search, for the same tenant and principal, on this backend, within one hour.
 struct ERPCursor {
     static let invalid = BrokerError.invalidArguments("The cursor is not valid for this search; start again without a cursor.")
+    static let lifetime: Duration = .seconds(3600)
+    /// Longer input is not a cursor we issued.
+    static let maxLength = 1024
+
+    static func purpose(_ backend: String) -> String { "mock-erp:\(backend):search cursor v1" }
 
     /// A stable hash of the tool name and the filter arguments (paging arguments excluded).
     static func fingerprint(tool: String, filters: [String: JSONValue]) -> String {
@@ -19,18 +24,16 @@ struct ERPCursor {
         return String(h, radix: 16)
     }
 
-    static func encode(tenant: String, offset: Int, fingerprint: String) -> String {
-        Data("\(tenant)|\(offset)|\(fingerprint)".utf8).base64EncodedString()
+    /// A cursor for the page at `offset`; `nil` only if sealing failed (the page then ends the search).
+    static func encode(backend: String, context: CallContext, offset: Int, fingerprint: String) -> String? {
+        context.tokens.seal(["offset": .int(offset), "search": .string(fingerprint)], purpose: purpose(backend), for: context.principal, ttl: lifetime)
     }
 
     /// The offset a cursor stands for; 0 without a cursor.
-    static func offset(_ cursor: String?, tenant: String, fingerprint: String) throws(BrokerError) -> Int {
+    static func offset(_ cursor: String?, backend: String, context: CallContext, fingerprint: String) throws(BrokerError) -> Int {
         guard let cursor else { return 0 }
-        guard let data = Data(base64Encoded: cursor), let text = String(data: data, encoding: .utf8) else { throw invalid }
-        let parts = text.split(separator: "|", omittingEmptySubsequences: false)
-        // The tenant may itself contain "|", so the offset and fingerprint are read from the end.
-        guard parts.count >= 3, let offset = Int(parts[parts.count - 2]), offset >= 0,
-            parts[parts.count - 1] == fingerprint, parts.dropLast(2).joined(separator: "|") == tenant
+        guard let v = context.tokens.open(cursor, purpose: purpose(backend), for: context.principal, maxLength: maxLength),
+            v["search"]?.stringValue == fingerprint, let raw = v["offset"]?.intValue, raw >= 0, let offset = Int(exactly: raw)
         else { throw invalid }
         return offset
     }

@@ -29,8 +29,7 @@ extension MockERPBackend {
         filters["page_size"] = nil
         filters["cursor"] = nil
         let fingerprint = ERPCursor.fingerprint(tool: tool, filters: filters)
-        let tenant = context.principal.tenant
-        let offset = try ERPCursor.offset(arguments["cursor"]?.stringValue, tenant: tenant, fingerprint: fingerprint)
+        let offset = try ERPCursor.offset(arguments["cursor"]?.stringValue, backend: name, context: context, fingerprint: fingerprint)
         var query: [String: JSONValue] = ["$top": .int(pageSize), "$skip": .int(offset), "$inlinecount": "allpages"]
         if !filter.isEmpty { query["$filter"] = .array(filter) }
         if let orderBy { query["$orderby"] = .string(orderBy) }
@@ -38,7 +37,7 @@ extension MockERPBackend {
         let rows = d["results"]?.arrayValue ?? []
         let total = d["__count"]?.stringValue.flatMap { Int($0) } ?? rows.count
         let end = offset + rows.count
-        let next = !rows.isEmpty && end < total ? ERPCursor.encode(tenant: tenant, offset: end, fingerprint: fingerprint) : nil
+        let next = !rows.isEmpty && end < total ? ERPCursor.encode(backend: name, context: context, offset: end, fingerprint: fingerprint) : nil
         return Page(items: rows.map(normalize), total: total, next: next)
     }
 

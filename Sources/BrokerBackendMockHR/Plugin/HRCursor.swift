@@ -1,26 +1,32 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import BrokerCore
-import Foundation
 import MCPCore
 
-/// Opaque paging cursors bound to the tenant and the filters of the search that produced them.
+/// Opaque paging cursors: the next offset and a hash of the search's filters, sealed through ``CallContext/tokens``
+/// so any replica with the deployment's key continues the search.
 ///
-/// Format before base64: `hr1|<tenant>|<offset>|<filter hash>`. A cursor from another tenant or another search
-/// is refused rather than silently paging through different data.
+/// A cursor opens only for the tenant and principal that searched, for this backend, for one hour, and for the
+/// same filters: another tenant's or principal's, another search's, an expired or an altered cursor is refused
+/// rather than silently paging through different data.
 enum HRCursor {
     static let invalid = BrokerError.invalidArguments("The cursor is not valid for this search; start again without a cursor.")
+    static let lifetime: Duration = .seconds(3600)
+    /// Longer input is not a cursor we issued (the tool schema allows this much).
+    static let maxLength = 300
 
-    static func encode(tenant: String, offset: Int, filters: JSONValue) -> String {
-        Data("hr1|\(tenant)|\(offset)|\(hash(filters))".utf8).base64EncodedString()
+    static func purpose(_ backend: String) -> String { "mock-hr:\(backend):search cursor v1" }
+
+    /// A cursor for the page at `offset`; `nil` only if sealing failed (the page then ends the search).
+    static func encode(backend: String, context: CallContext, offset: Int, filters: JSONValue) -> String? {
+        context.tokens.seal(["offset": .int(offset), "filters": .string(hash(filters))], purpose: purpose(backend), for: context.principal, ttl: lifetime)
     }
 
     /// The offset a cursor points at.
-    /// - Throws: `invalid_arguments` when the cursor does not decode or belongs to another tenant or search.
-    static func decode(_ cursor: String, tenant: String, filters: JSONValue) throws -> Int {
-        guard let data = Data(base64Encoded: cursor), let text = String(data: data, encoding: .utf8) else { throw invalid }
-        let parts = text.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 4, parts[0] == "hr1", parts[1] == tenant, parts[3] == hash(filters), let offset = Int(parts[2]), offset >= 0
+    /// - Throws: `invalid_arguments` when the cursor does not open for this caller, backend and search.
+    static func decode(_ cursor: String, backend: String, context: CallContext, filters: JSONValue) throws -> Int {
+        guard let v = context.tokens.open(cursor, purpose: purpose(backend), for: context.principal, maxLength: maxLength),
+            v["filters"]?.stringValue == hash(filters), let raw = v["offset"]?.intValue, raw >= 0, let offset = Int(exactly: raw)
         else { throw invalid }
         return offset
     }

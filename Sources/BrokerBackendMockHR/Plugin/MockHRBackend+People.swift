@@ -22,8 +22,7 @@ extension MockHRBackend {
         if let v = filters["title"]?.stringValue { query["Business_Title"] = .string(v) }
         let pageSize = Int(args["page_size"]?.intValue ?? 25)
         guard (1...100).contains(pageSize) else { throw BrokerError.invalidArguments("page_size must be between 1 and 100.") }
-        let tenant = context.principal.tenant
-        let offset = try args["cursor"]?.stringValue.map { try HRCursor.decode($0, tenant: tenant, filters: .object(filters)) } ?? 0
+        let offset = try args["cursor"]?.stringValue.map { try HRCursor.decode($0, backend: name, context: context, filters: .object(filters)) } ?? 0
         query["limit"] = .int(pageSize)
         query["offset"] = .int(offset)
 
@@ -31,7 +30,8 @@ extension MockHRBackend {
         let rows = try HRNormalizer.entries(body).map(HRNormalizer.employee)
         let total = Int(body["Total"]?.intValue ?? Int64(rows.count))
         let nextOffset = offset + rows.count
-        let next: JSONValue = nextOffset < total && !rows.isEmpty ? .string(HRCursor.encode(tenant: tenant, offset: nextOffset, filters: .object(filters))) : .null
+        let next: JSONValue =
+            nextOffset < total && !rows.isEmpty ? .string(HRCursor.encode(backend: name, context: context, offset: nextOffset, filters: .object(filters))) : .null
         var text = rows.isEmpty ? "No employees match." : "\(total) employees match; showing \(offset + 1)-\(nextOffset):"
         for r in rows {
             text += "\n" + [r["employee_id"], r["full_name"], r["title"], r["department"], r["location"], r["status"]]

@@ -69,7 +69,8 @@ struct NamedQuery: Sendable {
     var write = false
 
     /// The tool's input schema: the argument parameters, plus an optional `cursor` for the next page.
-    var inputSchema: JSONValue {
+    /// - Parameter cursorMaxLength: the longest cursor the backend issues (a sealed cursor carries the query).
+    func inputSchema(cursorMaxLength: Int) -> JSONValue {
         var properties: [String: JSONValue] = [:]
         var required: [JSONValue] = []
         for p in parameters where p.source == .argument {
@@ -77,7 +78,7 @@ struct NamedQuery: Sendable {
             if p.required { required.append(.string(p.name)) }
         }
         properties["cursor"] = [
-            "type": "string", "maxLength": 64,
+            "type": "string", "maxLength": .int(cursorMaxLength),
             "description": "next_cursor from a truncated result, to fetch the next page (other arguments are then ignored)",
         ]
         return ["type": "object", "properties": .object(properties), "required": .array(required), "additionalProperties": false]

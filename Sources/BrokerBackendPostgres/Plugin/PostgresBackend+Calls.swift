@@ -127,7 +127,11 @@ extension PostgresBackend {
             let next = offset + kept.count
             cursor = cursors.issue(tool: tool, context: context, sql: sql, parameters: parameters, offset: next)
             let why = set.rows.count > maxRows ? "the \(maxRows)-row cap" : "the \(AnswerLimit.grouped(configuration.maxBytes))-byte cap"
-            notice = "Truncated at \(why): rows \(offset + 1)-\(next) shown. Call again with cursor \"\(cursor ?? "")\" for more, or narrow the query (filters, GROUP BY, LIMIT)."
+            if let cursor {
+                notice = "Truncated at \(why): rows \(offset + 1)-\(next) shown. Call again with cursor \"\(cursor)\" for more, or narrow the query (filters, GROUP BY, LIMIT)."
+            } else {
+                notice = "Truncated at \(why): rows \(offset + 1)-\(next) shown. The query and its parameters are too long to continue with a cursor: narrow the query (filters, GROUP BY, LIMIT)."
+            }
         }
         let columns: [JSONValue] = set.columns.map { ["name": .string($0.name), "type": .string(RowNormalizer.typeName($0.typeOID))] }
         let structured: JSONValue = [

@@ -16,7 +16,7 @@ final class PostgresBackend: Backend {
     let configuration: PostgresConfiguration
     let pools: [String: PGPool]
     let gate: SQLGate
-    let cursors = ResultCursors()
+    let cursors: ResultCursors
     let queries: [String: NamedQuery]
     /// Read-only named queries that are one SELECT, so they can run as a ``BoundedSelect``.
     let boundable: Set<String>
@@ -30,6 +30,9 @@ final class PostgresBackend: Backend {
         self.name = name
         self.configuration = configuration
         self.logger = logger
+        // A cursor carries its SQL: room for the longest analyst query and the longest named one.
+        let longestNamed = configuration.queries.map(\.sql.utf8.count).max() ?? 0
+        self.cursors = ResultCursors(backend: name, maxSQLBytes: max(configuration.analyst.maxSQLBytes, longestNamed))
         var pools: [String: PGPool] = [:]
         for (tenant, credentials) in configuration.tenants {
             let settings = PGConnectionSettings(
@@ -71,7 +74,7 @@ final class PostgresBackend: Backend {
     var tools: [ToolDefinition] {
         var out = configuration.queries.map { q in
             ToolDefinition(
-                name: q.name, description: q.description + suffix, inputSchema: q.inputSchema, outputSchema: Self.resultSchema,
+                name: q.name, description: q.description + suffix, inputSchema: q.inputSchema(cursorMaxLength: cursors.maxTokenLength), outputSchema: Self.resultSchema,
                 annotations: q.write ? ToolAnnotations(readOnly: false, destructive: false, idempotent: false, openWorld: false) : .readOnly)
         }
         out.append(
@@ -95,7 +98,7 @@ final class PostgresBackend: Backend {
                         "type": "object", "additionalProperties": false,
                         "properties": [
                             "sql": ["type": "string", "minLength": 1, "maxLength": .int(configuration.analyst.maxSQLBytes)],
-                            "cursor": ["type": "string", "maxLength": 64, "description": "next_cursor of a truncated result"],
+                            "cursor": ["type": "string", "maxLength": .int(cursors.maxTokenLength), "description": "next_cursor of a truncated result"],
                         ],
                     ],
                     outputSchema: Self.resultSchema, annotations: .readOnly))

@@ -83,6 +83,10 @@ public struct CallContext: Sendable {
     public var notifier: ClientNotifier
     /// The broker-wide retry budget: a backend retries only with a permit from it (``withRetryPermit()``).
     public var retryBudget: RetryBudget?
+    /// Seals and opens the tokens a backend hands out and gets back (paging cursors): bound to the principal and a
+    /// purpose, expiring, and opened by every replica holding the configured key. The server sets its
+    /// generation's; the default is this process's own key.
+    public var tokens: SealedTokens = .process
 
     public init(principal: Principal, correlationID: String, deadline: ContinuousClock.Instant, logger: Logger, notifier: ClientNotifier = .none) {
         self.principal = principal

@@ -251,7 +251,15 @@ public struct BrokerConfiguration {
             try r.finish()
         }
         if let r = try s.section("request_state") { out.requestState = try readRequestState(r) }
-        if let r = try s.section("shared_state") { out.sharedState = try readSharedState(r) }
+        if let r = try s.section("shared_state") {
+            out.sharedState = try readSharedState(r)
+            // Session ids and cursors are sealed by one replica and opened by another: all must hold one key.
+            guard out.requestState.key != nil else {
+                throw s.error(
+                    "request_state",
+                    "key is required with shared_state: every replica seals and opens session ids, cursors and confirmation states with it (the same secret on every replica; generate one with `openssl rand -base64 48`)")
+            }
+        }
         try readTenants(s, into: &out)
         try s.finish()
         return out

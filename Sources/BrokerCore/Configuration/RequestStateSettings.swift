@@ -12,6 +12,11 @@ public struct RequestStateSettings: Sendable, Equatable {
     /// `key`: `env:NAME` or `file:/path` holding at least ``minimumKeyBytes`` bytes; `nil` for a per-process key.
     /// Read again at each reload, so a rotated file takes effect then (states sealed with the old key are refused).
     public var key: SecretReference?
+    /// `previous_key`: the key being rotated out (same rules as `key`). Sealed values (requestStates, session ids,
+    /// cursors) are always sealed with `key` and opened with `key`, then with this one, so a rolling rotation does
+    /// not end sessions or break cursors: set the new `key` and the old one here, and drop it after the longest
+    /// lifetime (the session idle timeout) has passed.
+    public var previousKey: SecretReference?
     /// `ttl_seconds`: how long a confirmation request stays answerable (1...86400, default 300).
     public var ttlSeconds = 300
 
@@ -29,16 +34,18 @@ public struct RequestStateSettings: Sendable, Equatable {
 }
 
 extension BrokerConfiguration {
-    /// Reads `server.request_state: {key, ttl_seconds}`; the key must exist now and be long enough.
+    /// Reads `server.request_state: {key, previous_key, ttl_seconds}`; the keys must exist now and be long enough.
     static func readRequestState(_ r: ConfigNode) throws(ConfigError) -> RequestStateSettings {
         var out = RequestStateSettings()
-        out.key = try r.secret("key", required: false)
-        if let key = out.key {
+        for (name, path) in [("key", \RequestStateSettings.key), ("previous_key", \RequestStateSettings.previousKey)] {
+            guard let key = try r.secret(name, required: false) else { continue }
             // `secret` has resolved it once already; read it again for its length (never printed).
             let secret: Secret
-            do { secret = try key.resolve() } catch { throw r.error("key", "\(error.reason) (credential missing)") }
-            if let problem = RequestStateSettings.keyLengthProblem(byteCount: secret.withValue { $0.utf8.count }) { throw r.error("key", problem) }
+            do { secret = try key.resolve() } catch { throw r.error(name, "\(error.reason) (credential missing)") }
+            if let problem = RequestStateSettings.keyLengthProblem(byteCount: secret.withValue { $0.utf8.count }) { throw r.error(name, problem) }
+            out[keyPath: path] = key
         }
+        if out.key == nil && out.previousKey != nil { throw r.error("previous_key", "needs key: previous_key only opens what was sealed before a rotation") }
         out.ttlSeconds = try r.int("ttl_seconds", default: out.ttlSeconds, range: 1...86_400)
         try r.finish()
         return out

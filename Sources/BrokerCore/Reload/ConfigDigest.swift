@@ -63,7 +63,12 @@ public struct WatchedHashes: Sendable, Equatable {
     /// Hashes the configuration at `path` and the key files `settings` names.
     public static func read(path: String, settings: ServerSettings) -> WatchedHashes {
         var stateKey: String?
-        if case .file(let file)? = settings.requestState.key?.source { stateKey = ConfigDigest.sha256(files: [file]) }
+        // The previous key's file too: dropping or replacing it after a rotation must take effect by itself.
+        let keyFiles = [settings.requestState.key, settings.requestState.previousKey].compactMap { ref -> String? in
+            if case .file(let file)? = ref?.source { return file }
+            return nil
+        }
+        if !keyFiles.isEmpty { stateKey = ConfigDigest.sha256(files: keyFiles) }
         return WatchedHashes(
             config: ConfigDigest.configHash(path: path),
             apiKeys: settings.http.auth?.apiKeysFile.map { ConfigDigest.sha256(files: [$0]) },

@@ -72,13 +72,15 @@ public struct Broker: Sendable {
         if audit == nil { logger.warning("no server.audit path: calls are not audited") }
         // Read now, so a key that cannot be read or is too short refuses the configuration (and a reload picks up a
         // rotated key file).
-        let sealer = try configuration.server.requestState.makeSealer()
+        let keys = try configuration.server.requestState.keyMaterial()
+        let sealer = RequestStateSealer(keys: keys, ttl: .seconds(configuration.server.requestState.ttlSeconds))
         if configuration.server.requestState.key == nil && previous == nil {
             logger.notice("no server.request_state.key: 2026-07-28 confirmation states are sealed with a per-process key, so only this replica can open them")
         }
         server = MCPServer(
             catalog: catalog, settings: configuration.server, audit: audit, resilience: resilience, metrics: metrics, logger: logger,
-            previous: previous.map { GuardAdoption(server: $0.server, backends: reused) }, sealer: sealer, shared: shared)
+            previous: previous.map { GuardAdoption(server: $0.server, backends: reused) }, sealer: sealer, shared: shared,
+            tokens: SealedTokens(material: keys), sessionIDs: configuration.server.sharedState == nil ? nil : SessionIDSealer(material: keys))
         probe = ReadinessProbe(logger: logger)
         self.fingerprints = fingerprints
         self.reused = reused

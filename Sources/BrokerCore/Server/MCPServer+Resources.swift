@@ -20,9 +20,11 @@ extension MCPServer {
     func context(for principal: Principal, backend: String) -> CallContext {
         var log = logger
         log[metadataKey: "backend"] = .string(backend)
-        return CallContext(
+        var context = CallContext(
             principal: principal, correlationID: CallContext.newCorrelationID(),
             deadline: .now + .milliseconds(settings.defaultTimeoutMilliseconds), logger: log)
+        context.tokens = tokens
+        return context
     }
 
     func readResource(_ params: [String: JSONValue], principal: Principal) async -> Result<JSONValue, RPCError> {

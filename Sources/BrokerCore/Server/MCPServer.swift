@@ -42,6 +42,11 @@ public final class MCPServer: Sendable {
     let modern: ModernResult
     /// The state replicas share (``SharedState/local`` for a broker on its own); the same object in every generation.
     public let shared: SharedState
+    /// Seals the self-describing tokens backends hand out (paging cursors), with this generation's key.
+    public let tokens: SealedTokens
+    /// Seals and opens `Mcp-Session-Id`s when `server.shared_state` is configured (any replica serves any session);
+    /// `nil` keeps random ids in this process's session table.
+    public let sessionIDs: SessionIDSealer?
     /// Version reported in `serverInfo`.
     public static let version = "0.1.0"
 
@@ -52,12 +57,16 @@ public final class MCPServer: Sendable {
     ///     unchanged backends keep.
     ///   - sealer: seals and opens 2026-07-28 confirmation states; the default uses this process's own key.
     ///   - shared: the state replicas share; the default is this process alone.
+    ///   - tokens: seals backend cursors; the default uses this process's own key.
+    ///   - sessionIDs: seals HTTP session ids (with shared state); the default keeps random ids.
     public init(
         catalog: Catalog, settings: ServerSettings, audit: AuditLog? = nil, resilience: [String: BackendResilience] = [:],
         metrics: BrokerMetrics = .disabled, logger: Logger, previous: GuardAdoption? = nil, sealer: RequestStateSealer? = nil,
-        shared: SharedState = .local
+        shared: SharedState = .local, tokens: SealedTokens = .process, sessionIDs: SessionIDSealer? = nil
     ) {
         self.shared = shared
+        self.tokens = tokens
+        self.sessionIDs = sessionIDs
         self.catalog = catalog
         self.settings = settings
         self.audit = audit
@@ -72,7 +81,8 @@ public final class MCPServer: Sendable {
         self.guards = guards
         let sealer = sealer ?? RequestStateSealer(keyMaterial: ProcessRequestStateKey.material, ttl: .seconds(settings.requestState.ttlSeconds))
         self.pipeline = CallPipeline(
-            catalog: catalog, settings: settings, guards: guards, audit: audit, metrics: metrics, sealer: sealer, shared: shared, logger: logger)
+            catalog: catalog, settings: settings, guards: guards, audit: audit, metrics: metrics, sealer: sealer, shared: shared, tokens: tokens,
+            logger: logger)
         for guarded in guards.backends { metrics.watch(guarded) }
         metrics.watchSharedState(shared)
     }
@@ -243,13 +253,21 @@ public final class MCPServer: Sendable {
         }
     }
 
+    /// What an `initialize` with `params` negotiates: the transport seals it into a shared session's id before the
+    /// request runs, so it must be exactly what ``initialize(_:session:)`` records.
+    public static func handshake(_ params: [String: JSONValue]) -> (protocolVersion: String, clientName: String?, supportsElicitation: Bool) {
+        (
+            ProtocolVersion.negotiate(params["protocolVersion"]?.stringValue), params["clientInfo"]?["name"]?.stringValue,
+            Session.supportsElicitation(params["capabilities"] ?? .object([:]))
+        )
+    }
+
     func initialize(_ params: [String: JSONValue], session: Session) -> Result<JSONValue, RPCError> {
-        let requested = params["protocolVersion"]?.stringValue
-        let version = ProtocolVersion.negotiate(requested)
+        let (version, clientName, _) = Self.handshake(params)
         let accepted: Bool = session.state.withLock { s in
             if s.protocolVersion != nil { return false }
             s.protocolVersion = version
-            s.clientName = params["clientInfo"]?["name"]?.stringValue
+            s.clientName = clientName
             s.clientCapabilities = params["capabilities"] ?? .object([:])
             return true
         }

@@ -21,7 +21,7 @@ extension Session {
     func request(_ method: String, params: [String: JSONValue], send: @escaping OutboundSink, until deadline: ContinuousClock.Instant) async -> ClientReply {
         let id: RequestID = state.withLock { s in
             s.nextOutbound += 1
-            return .string("broker-\(s.nextOutbound)")
+            return .string(outboundPrefix + String(s.nextOutbound))
         }
         // The shared watchdog rather than a sleeping task, whose timer would outlive an early answer.
         let token = DeadlineWatch.shared.register(deadline) { [weak self] in self?.finishOutbound(id, .timedOut) }
@@ -37,17 +37,32 @@ extension Session {
     }
 
     /// Delivers a client's response; unknown ids (late, duplicated or forged answers) are ignored.
-    func receive(_ response: RPCResponse) {
-        guard let id = response.id else { return }
-        if let result = response.result {
-            finishOutbound(id, .result(result))
-        } else {
-            finishOutbound(id, .error(response.error ?? .null))
-        }
+    /// - Returns: whether a request of this session was waiting for it.
+    @discardableResult
+    public func receive(_ response: RPCResponse) -> Bool {
+        guard let id = response.id else { return false }
+        if let result = response.result { return finishOutbound(id, .result(result)) }
+        return finishOutbound(id, .error(response.error ?? .null))
     }
 
-    private func finishOutbound(_ id: RequestID, _ reply: ClientReply) {
-        let waiter = state.withLock { $0.outbound.removeValue(forKey: id) }
-        waiter?.resume(returning: reply)
+    /// Whether a server-to-client request with `id` is waiting for its answer here.
+    public func isAwaiting(_ id: RequestID) -> Bool { state.withLock { $0.outbound[id] != nil } }
+
+    /// The replica that sent the server-to-client request `id` (`broker-<replicaID>-<n>`), or `nil` for an id
+    /// without one (a broker on its own, or not ours).
+    public static func replica(ofOutbound id: RequestID) -> String? {
+        guard case .string(let text) = id, text.hasPrefix("broker-") else { return nil }
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[1].count == 16, parts[1].allSatisfy(\.isHexDigit), parts[2].allSatisfy(\.isASCII), Int(parts[2]) != nil else {
+            return nil
+        }
+        return String(parts[1])
+    }
+
+    @discardableResult
+    private func finishOutbound(_ id: RequestID, _ reply: ClientReply) -> Bool {
+        guard let waiter = state.withLock({ $0.outbound.removeValue(forKey: id) }) else { return false }
+        waiter.resume(returning: reply)
+        return true
     }
 }

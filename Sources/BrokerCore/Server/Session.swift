@@ -21,6 +21,9 @@ public final class Session: Sendable {
     /// Whether this is one 2026-07-28 request rather than a handshake-era session: its answers carry `resultType`
     /// and cache hints, confirmations go through MRTR, and removed methods are unknown.
     public let isModern: Bool
+    /// Starts the ids of server-to-client requests: `broker-` alone, or `broker-<replicaID>-` when replicas share
+    /// state, so a client's answer that reaches another replica can be sent back to this one.
+    let outboundPrefix: String
 
     struct State {
         var protocolVersion: String?
@@ -38,12 +41,16 @@ public final class Session: Sendable {
 
     let state = Mutex(State())
 
-    /// - Parameter transport: defaults to `pipe` for a session without id (stdio) and `tcp` for one with.
-    public init(id: String?, ownerID: String, transport: NetworkTransport? = nil) {
+    /// - Parameters:
+    ///   - transport: defaults to `pipe` for a session without id (stdio) and `tcp` for one with.
+    ///   - replicaID: this replica's ``SharedState/replicaID`` when replicas share state (it names this replica in
+    ///     the ids of server-to-client requests); `nil` on a broker on its own.
+    public init(id: String?, ownerID: String, transport: NetworkTransport? = nil, replicaID: String? = nil) {
         self.id = id
         self.ownerID = ownerID
         self.transport = transport ?? (id == nil ? .pipe : .tcp)
         self.isModern = false
+        self.outboundPrefix = replicaID.map { "broker-\($0)-" } ?? "broker-"
     }
 
     /// The state of one 2026-07-28 request: initialized by its envelope, with nothing carried over from any other
@@ -53,6 +60,7 @@ public final class Session: Sendable {
         self.ownerID = ownerID
         self.transport = transport
         self.isModern = true
+        self.outboundPrefix = "broker-"
         state.withLock { s in
             s.protocolVersion = envelope.protocolVersion
             s.clientName = envelope.clientName
@@ -73,13 +81,30 @@ public final class Session: Sendable {
     public var lastUsed: ContinuousClock.Instant { state.withLock { $0.lastUsed } }
 
     /// Whether the client declared it can answer `elicitation/create` (form mode).
-    public var supportsElicitation: Bool {
+    public var supportsElicitation: Bool { Self.supportsElicitation(state.withLock { $0.clientCapabilities }) }
+
+    /// Whether `capabilities` (as sent in `initialize`) declare form elicitation.
+    public static func supportsElicitation(_ capabilities: JSONValue) -> Bool {
+        guard let e = capabilities["elicitation"], case .object(let modes) = e else { return false }
+        // `{}` means form only (2025-06-18 style); otherwise form must be listed.
+        return modes.isEmpty || modes["form"] != nil
+    }
+
+    /// Sets up a session that was initialized on another replica, from its sealed id and the shared store: the
+    /// revision, the client's name, form elicitation (the only client capability the broker acts on) and the log
+    /// level. A session already initialized is left as it is.
+    public func restore(protocolVersion: String, clientName: String?, supportsElicitation: Bool, logLevel: LogLevel?) {
         state.withLock { s in
-            guard let e = s.clientCapabilities["elicitation"], case .object(let modes) = e else { return false }
-            // `{}` means form only (2025-06-18 style); otherwise form must be listed.
-            return modes.isEmpty || modes["form"] != nil
+            guard s.protocolVersion == nil else { return }
+            s.protocolVersion = protocolVersion
+            s.clientName = clientName
+            s.clientCapabilities = supportsElicitation ? ["elicitation": ["form": [:]]] : [:]
+            s.logLevel = logLevel
         }
     }
+
+    /// Sets the level log notifications are filtered at (`nil`: none); `logging/setLevel` on another replica.
+    public func setLogLevel(_ level: LogLevel?) { state.withLock { $0.logLevel = level } }
 
     /// Records activity.
     public func touch() { state.withLock { $0.lastUsed = .now } }

@@ -17,7 +17,7 @@ public final class RequestStateSealer: Sendable {
     /// The format version: first byte of every token.
     static let version: UInt8 = 1
     /// The HKDF `info`: a key derived for requestStates is useless for anything else the same secret keys.
-    static let keyInfo = Array("mcp-broker requestState v1".utf8)
+    static let keyInfo = "mcp-broker requestState v1"
     /// Tokens longer than this are refused before any decoding (a v1 token is 252 characters).
     static let maxTokenLength = 8 * 1024
     /// How far in the future an issue time may lie (clock skew between replicas) before the state is refused.
@@ -25,7 +25,7 @@ public final class RequestStateSealer: Sendable {
     /// Decoded size of a v1 token.
     static let tokenByteCount = 1 + 12 + RequestStatePayload.byteCount + 16
 
-    private let key: SymmetricKey
+    private let keys: SealingKeys
     private let ttlMilliseconds: Int64
     let used: UsedRequestStates
     let now: @Sendable () -> Date
@@ -37,8 +37,13 @@ public final class RequestStateSealer: Sendable {
     ///   - ttl: how long a state stays valid (negative counts as zero).
     ///   - used: the replay set; sealers share single use only when given the same instance.
     ///   - now: the clock (injected by tests).
-    public init(keyMaterial: [UInt8], ttl: Duration, used: UsedRequestStates = .shared, now: @escaping @Sendable () -> Date = { Date() }) {
-        key = HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: keyMaterial), info: Self.keyInfo, outputByteCount: 32)
+    public convenience init(keyMaterial: [UInt8], ttl: Duration, used: UsedRequestStates = .shared, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.init(keys: KeyMaterial(current: keyMaterial), ttl: ttl, used: used, now: now)
+    }
+
+    /// A sealer keyed from `keys`: seals with the current key, opens with the current, then the previous one.
+    public init(keys: KeyMaterial, ttl: Duration, used: UsedRequestStates = .shared, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.keys = SealingKeys(keys, info: Self.keyInfo)
         ttlMilliseconds = Self.milliseconds(ttl)
         self.used = used
         self.now = now
@@ -53,8 +58,8 @@ public final class RequestStateSealer: Sendable {
         let payload = RequestStatePayload(
             issuedAtMilliseconds: issued, expiresAtMilliseconds: Self.plus(issued, ttlMilliseconds),
             id: .random(), binding: RequestStatePayload.bindingHashes(binding))
-        guard let box = try? AES.GCM.seal(payload.bytes, using: key, authenticating: [Self.version]), let combined = box.combined else { return "" }
-        return Base64URL.encode([Self.version] + Array(combined))
+        guard let sealed = keys.seal(payload.bytes, authenticating: [Self.version]) else { return "" }
+        return Base64URL.encode([Self.version] + sealed)
     }
 
     /// Verifies `token` for `binding`; on success marks it used, so it opens only once.
@@ -77,9 +82,7 @@ public final class RequestStateSealer: Sendable {
         guard token.utf8.count <= Self.maxTokenLength, let bytes = Base64URL.decodeCanonical(token),
             bytes.first == Self.version, bytes.count == Self.tokenByteCount
         else { return .failure(.malformed) }
-        guard let box = try? AES.GCM.SealedBox(combined: bytes.dropFirst()),
-            let plaintext = try? AES.GCM.open(box, using: key, authenticating: [Self.version])
-        else { return .failure(.tampered) }
+        guard let plaintext = keys.open(bytes.dropFirst(), authenticating: [Self.version]) else { return .failure(.tampered) }
         // Authenticated, so we wrote it; a wrong size would mean a format bug, not an attack.
         guard let payload = RequestStatePayload(bytes: Array(plaintext)) else { return .failure(.malformed) }
         let current = Self.milliseconds(now())

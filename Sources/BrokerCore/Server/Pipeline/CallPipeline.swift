@@ -24,14 +24,18 @@ struct CallPipeline: Sendable {
     let tenants: TenantLabels
     let defaultTimeout: Duration
     let logger: Logger
+    /// Given to every call's context, for the backends' cursors.
+    let tokens: SealedTokens
     private let chain: CallNext
 
     /// - Parameter sealer: seals and opens the 2026-07-28 confirmation states of this generation.
     /// - Parameter shared: where a confirmation state is marked used across replicas (``SharedState/local``: here).
+    /// - Parameter tokens: seals the cursors backends hand out in this generation.
     init(
         catalog: Catalog, settings: ServerSettings, guards: CallGuards, audit: AuditLog?, metrics: BrokerMetrics, sealer: RequestStateSealer,
-        shared: SharedState = .local, logger: Logger
+        shared: SharedState = .local, tokens: SealedTokens = .process, logger: Logger
     ) {
+        self.tokens = tokens
         self.catalog = catalog
         self.policy = settings.policy
         self.guards = guards
@@ -91,6 +95,7 @@ struct CallPipeline: Sendable {
             principal: principal, correlationID: CallContext.newCorrelationID(), deadline: .now + timeout, logger: log,
             notifier: MCPServer.makeNotifier(request: request, session: session, notify: notify, state: notifier))
         context.retryBudget = guards.retryBudget
+        context.tokens = tokens
         let call = ToolCall(
             name: name, arguments: arguments, tool: tool, backend: backend, guarded: guarded, visibilityRule: visibility.rule, context: context,
             session: session, request: request, notify: notify, started: started, tenantLabel: tenants(principal.tenant), timing: CallTiming())
