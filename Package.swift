@@ -128,11 +128,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "BrokerStdio", dependencies: ["BrokerCore"], swiftSettings: swiftSettings),
+        // The shared-state store (server.shared_state): hiredis encodes and parses RESP, OpenSSL does TLS, and the
+        // target owns the sockets on its own threads. Only BrokerRedis sees these C libraries.
+        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(
+            name: "BrokerRedis",
+            dependencies: [
+                "BrokerCore", "CHiredis", "COpenSSL",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "BrokerServer",
             dependencies: [
                 "BrokerCore", "BrokerAuth", "BrokerHTTP", "BrokerStdio",
-                "BrokerBackendMockERP", "BrokerBackendMockHR", "BrokerBackendPostgres", "BrokerBackendREST",
+                "BrokerBackendMockERP", "BrokerBackendMockHR", "BrokerBackendPostgres", "BrokerBackendREST", "BrokerRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -164,6 +177,9 @@ let package = Package(
             name: "BrokerBackendPostgresTests", dependencies: ["BrokerBackendPostgres", "BrokerCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BrokerBackendRESTTests", dependencies: ["BrokerBackendREST", "BrokerCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BrokerRedisTests", dependencies: ["BrokerRedis", "BrokerCore", .product(name: "Logging", package: "swift-log")],
+            exclude: ["hostile_redis.py"], swiftSettings: swiftSettings),
         .testTarget(name: "BrokerStdioTests", dependencies: ["BrokerStdio", "BrokerCore", "BrokerBackendMockHR"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BrokerHTTPTests",

@@ -14,14 +14,14 @@ PGHOME="/tmp/mcp-broker-pg-$(printf '%s' "$ROOT" | md5sum | cut -c1-10)"
 DATA="$PGHOME/data"
 
 ensure_postgres() {
-  # Everything the build and the tests need from Debian: the C libraries the backends link, PostgreSQL itself,
-  # and openssl (the mTLS tests make their own certificates).
-  if [ -x "$(pg_bindir)/initdb" ] && pkg-config --exists libpq libcurl zlib 2>/dev/null && [ -f /usr/include/pg_query.h ] \
+  # Everything the build and the tests need from Debian: the C libraries the backends and the shared-state store
+  # link (hiredis, OpenSSL), PostgreSQL itself, and openssl (the mTLS tests make their own certificates).
+  if [ -x "$(pg_bindir)/initdb" ] && pkg-config --exists libpq libcurl zlib hiredis openssl 2>/dev/null && [ -f /usr/include/pg_query.h ] \
      && command -v openssl >/dev/null; then return; fi
-  step "Installing PostgreSQL, libpq-dev, libpg-query-dev, libcurl4-openssl-dev, zlib1g-dev and openssl (apt)"
+  step "Installing PostgreSQL, libpq-dev, libpg-query-dev, libcurl4-openssl-dev, zlib1g-dev, libhiredis-dev, libssl-dev and openssl (apt)"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    postgresql libpq-dev libpg-query-dev libcurl4-openssl-dev zlib1g-dev pkg-config openssl >/dev/null
+    postgresql libpq-dev libpg-query-dev libcurl4-openssl-dev zlib1g-dev libhiredis-dev libssl-dev pkg-config openssl >/dev/null
 }
 
 pg_bindir() {
