@@ -6,6 +6,7 @@
 //   BrokerCore        backend contract, registry, router, config, errors, call context, MCP dispatcher.
 //   SimulationKit     deterministic data, latency and fault injection for the simulated systems.
 //   BrokerBackend*    one target per backend kind; they cannot import Hummingbird.
+//   BrokerRedis       the shared-state store (server.shared_state) over hiredis and OpenSSL.
 //   BrokerHTTP        Streamable HTTP transport; the only target that imports Hummingbird.
 //   BrokerStdio       stdio transport.
 //   BrokerServer      the thin `mcp-broker` executable: CLI, wiring, the list of built-in kinds.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import BrokerCore
+import Synchronization
 
 /// Connecting, logging in, matching replies and failing: the session half of the loop.
 extension RedisConnectionLoop {

@@ -99,11 +99,12 @@ public final class RedisStore: SharedStateStore {
     }
 
     public func subscribe(_ channel: String, _ handler: @escaping @Sendable (String) -> Void) {
-        guard !stopped.load(ordering: .relaxed) else { return }
         let full = name(channel)
         let isNew = subscriptions.add(full, handler)
         let connection = subscriber.withLock { slot -> RedisConnection? in
             if slot != nil { return slot }
+            // Checked under the lock `shutdown` also takes, so no connection is started after it.
+            guard !stopped.load(ordering: .relaxed) else { return nil }
             // The first subscription starts the connection, which subscribes to the whole table once logged in.
             let made = RedisConnection(settings: connectionSettings, role: .subscriber(subscriptions), logger: logger)
             made.start(threadName: "redis-sub")

@@ -147,7 +147,8 @@ final class RedisFailureTests: XCTestCase {
         p.arguments = ["python3", script, mode, portFile]
         try p.run()
         defer {
-            p.terminate()
+            // SIGKILL: a child of Foundation's Process starts with SIGTERM blocked, so terminate() would not end it.
+            kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
             try? FileManager.default.removeItem(atPath: portFile)
         }

@@ -19,14 +19,16 @@ import Glibc
 final class RedisTestServer: @unchecked Sendable {
     let port: Int
     let password: String?
+    /// With TLS: the directory holding ca.crt, server.crt and server.key (see ``TestCertificates``).
+    let tlsDirectory: String?
     private var process: Process?
-    private let extraArguments: [String]
 
-    /// Starts a server; `port` reuses a port (a restart), `password` sets `requirepass`.
-    init(port: Int? = nil, password: String? = nil, extraArguments: [String] = []) throws {
+    /// Starts a server; `port` reuses a port (a restart), `password` sets `requirepass`, `tlsDirectory` makes the
+    /// port TLS-only.
+    init(port: Int? = nil, password: String? = nil, tlsDirectory: String? = nil) throws {
         self.port = try port ?? Self.freePort()
         self.password = password
-        self.extraArguments = extraArguments
+        self.tlsDirectory = tlsDirectory
         try start()
     }
 
@@ -40,9 +42,17 @@ final class RedisTestServer: @unchecked Sendable {
         guard let binary = Self.binary else { throw RedisTestError("redis-server is not installed (apt-get install -y redis-server)") }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
-        var arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"]
+        var arguments = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"]
         if let password { arguments += ["--requirepass", password] }
-        p.arguments = arguments + extraArguments
+        if let dir = tlsDirectory {
+            arguments += [
+                "--port", "0", "--tls-port", "\(port)", "--tls-cert-file", "\(dir)/server.crt", "--tls-key-file", "\(dir)/server.key",
+                "--tls-ca-cert-file", "\(dir)/ca.crt", "--tls-auth-clients", "no",
+            ]
+        } else {
+            arguments += ["--port", "\(port)"]
+        }
+        p.arguments = arguments
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
@@ -76,7 +86,8 @@ final class RedisTestServer: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         if let password { env["REDISCLI_AUTH"] = password }
         p.environment = env
-        p.arguments = ["-h", "127.0.0.1", "-p", "\(port)"] + arguments
+        let tls = tlsDirectory.map { ["--tls", "--cacert", "\($0)/ca.crt"] } ?? []
+        p.arguments = ["-h", "127.0.0.1", "-p", "\(port)"] + tls + arguments
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
