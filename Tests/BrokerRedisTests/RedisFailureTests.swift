@@ -59,6 +59,61 @@ final class RedisFailureTests: XCTestCase {
         XCTAssertNil(value)
     }
 
+    func testSubscriptionsComeBackAfterARestart() async throws {
+        let server = try RedisTestServer()
+        defer { server.kill() }
+        let publisher = await RedisTestSupport.connectedStore(RedisTestSupport.settings(port: server.port))
+        let subscriber = await RedisTestSupport.connectedStore(RedisTestSupport.settings(port: server.port))
+        defer {
+            publisher.shutdown()
+            subscriber.shutdown()
+        }
+        let received = ReceivedMessages()
+        subscriber.subscribe("events") { received.append($0) }
+        let first = await RedisTestSupport.eventually {
+            try? await publisher.publish("events", "before")
+            return received.all.contains("before")
+        }
+        XCTAssertTrue(first)
+        server.kill()
+        try server.start()
+        let again = await RedisTestSupport.eventually {
+            try? await publisher.publish("events", "after")
+            return received.all.contains("after")
+        }
+        XCTAssertTrue(again, "the subscriber subscribes again after reconnecting")
+    }
+
+    func testPendingCommandsAreCappedAndTheRestFailFast() async throws {
+        let server = try RedisTestServer()
+        defer {
+            server.resume()
+            server.kill()
+        }
+        let store = await RedisTestSupport.connectedStore(RedisTestSupport.settings(port: server.port, timeoutMs: 5000))
+        defer { store.shutdown() }
+        server.pause()
+        let extra = 100
+        let reasons = await withTaskGroup(of: String.self) { group in
+            for i in 0..<(RedisConnection.maxPending + extra) {
+                group.addTask {
+                    do {
+                        _ = try await store.get("k\(i)")
+                        return "answered"
+                    } catch let error as SharedStateUnavailable {
+                        return error.reason
+                    } catch {
+                        return "other"
+                    }
+                }
+            }
+            return await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        XCTAssertEqual(reasons.filter { $0.contains("commands already waiting") }.count, extra)
+        XCTAssertEqual(reasons.filter { $0.contains("no reply within") }.count, RedisConnection.maxPending)
+        XCTAssertFalse(store.isAvailable)
+    }
+
     func testPasswordAndUsernameLogIn() async throws {
         let server = try RedisTestServer(password: "s3cret-pw")
         defer { server.kill() }

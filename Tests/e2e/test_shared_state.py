@@ -63,6 +63,8 @@ server:
     host: 127.0.0.1
     port: 0
     principal: {{ id: demo-http, tenant: acme, roles: [analyst, hr] }}
+  stdio:
+    principal: {{ id: local-user, tenant: acme, roles: [analyst] }}
   shared_state:
     redis: {{ address: "127.0.0.1:{redis_port}", password: env:E2E_REDIS_PASSWORD, database: 3 }}
     replicas: 2
@@ -79,11 +81,18 @@ backends:
 
 
 @pytest.mark.time_limit(60)
-def test_validate_does_not_connect_to_the_shared_store(tmp_path: Path) -> None:
-    config = write_config(tmp_path / "broker.yaml", free_port())  # nothing listens there
-    result = run_cli("validate", "--config", str(config), env=broker_env(E2E_REDIS_PASSWORD=PASSWORD))
-    assert result.returncode == 0, result.stderr
-    assert "shared state" not in result.stderr
+def test_validate_and_tools_do_not_connect_to_the_shared_store(tmp_path: Path) -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        config = write_config(tmp_path / "broker.yaml", listener.getsockname()[1])
+        for command in (["validate", str(config)], ["tools", "--config", str(config)]):
+            result = run_cli(*command, env=broker_env(E2E_REDIS_PASSWORD=PASSWORD))
+            assert result.returncode == 0, (command, result.stderr)
+            assert "shared state" not in result.stderr
+        listener.settimeout(0.5)
+        with pytest.raises(socket.timeout):
+            listener.accept()  # nobody connected
 
 
 @pytest.mark.time_limit(90)
