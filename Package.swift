@@ -131,7 +131,9 @@ let package = Package(
         .target(name: "BrokerStdio", dependencies: ["BrokerCore"], swiftSettings: swiftSettings),
         // The shared-state store (server.shared_state): hiredis encodes and parses RESP, OpenSSL does TLS, and the
         // target owns the sockets on its own threads. Only BrokerRedis sees these C libraries.
-        .systemLibrary(name: "CHiredis", pkgConfig: "hiredis", providers: [.apt(["libhiredis-dev"])]),
+        // No pkgConfig for hiredis: its .pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM refuses with a warning on every
+        // build; the header is found as <hiredis/hiredis.h> in /usr/include.
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "BrokerRedis",

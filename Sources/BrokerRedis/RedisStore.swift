@@ -36,8 +36,10 @@ public final class RedisStore: SharedStateStore {
     /// `host:port` of the service (for logs; no credential).
     public var address: String { connectionSettings.address }
 
+    /// Whether the command connection is logged in and its last exchange succeeded.
     public var isAvailable: Bool { commands.isAvailable }
 
+    /// Stops both connection threads; pending and later commands fail with ``SharedStateUnavailable``.
     public func shutdown() {
         guard !stopped.exchange(true, ordering: .relaxed) else { return }
         commands.shutdown()
@@ -46,6 +48,7 @@ public final class RedisStore: SharedStateStore {
 
     // MARK: Operations
 
+    /// GCRA through ``GCRAScript`` (EVALSHA, EVAL once after NOSCRIPT), on the service's clock.
     public func acquire(_ key: String, limit: RateLimit) async throws -> RateDecision {
         let (interval, tolerance) = GCRAScript.arguments(for: limit)
         let bucket = name(key)
@@ -58,6 +61,7 @@ public final class RedisStore: SharedStateStore {
         return decision
     }
 
+    /// `SET key value NX PX ttl`.
     public func claim(_ key: String, value: String, ttl: Duration) async throws -> Bool {
         let reply = try checked(try await run(["SET", name(key), value, "NX", "PX", Self.milliseconds(ttl)]), "SET")
         switch reply {
@@ -67,11 +71,13 @@ public final class RedisStore: SharedStateStore {
         }
     }
 
+    /// `SET key value PX ttl`.
     public func set(_ key: String, value: String, ttl: Duration) async throws {
         let reply = try checked(try await run(["SET", name(key), value, "PX", Self.milliseconds(ttl)]), "SET")
         guard case .status("OK") = reply else { throw unexpected(reply, "SET") }
     }
 
+    /// `GET key`.
     public func get(_ key: String) async throws -> String? {
         let reply = try checked(try await run(["GET", name(key)]), "GET")
         switch reply {
@@ -81,23 +87,27 @@ public final class RedisStore: SharedStateStore {
         }
     }
 
+    /// `PEXPIRE key ttl`.
     public func touch(_ key: String, ttl: Duration) async throws -> Bool {
         let reply = try checked(try await run(["PEXPIRE", name(key), Self.milliseconds(ttl)]), "PEXPIRE")
         guard case .integer(let n) = reply else { throw unexpected(reply, "PEXPIRE") }
         return n == 1
     }
 
+    /// `DEL key`.
     public func delete(_ key: String) async throws -> Bool {
         let reply = try checked(try await run(["DEL", name(key)]), "DEL")
         guard case .integer(let n) = reply else { throw unexpected(reply, "DEL") }
         return n > 0
     }
 
+    /// `PUBLISH prefix+channel message`.
     public func publish(_ channel: String, _ message: String) async throws {
         let reply = try checked(try await run(["PUBLISH", name(channel), message]), "PUBLISH")
         guard case .integer = reply else { throw unexpected(reply, "PUBLISH") }
     }
 
+    /// Registers `handler`; handlers run on the subscriber connection's thread, in order, and must not block.
     public func subscribe(_ channel: String, _ handler: @escaping @Sendable (String) -> Void) {
         let full = name(channel)
         let isNew = subscriptions.add(full, handler)
