@@ -8,13 +8,14 @@
 # audit log goes to stdout (logs go to stderr). See README "Deploying".
 
 FROM swift:6.3-bookworm AS build
-# The -dev packages the SwiftPM system-library targets name (CLibPQ, CPGQuery, CLibCurl) and zlib for compress-nio.
+# The -dev packages the SwiftPM system-library targets name (CLibPQ, CPGQuery, CLibCurl, CHiredis, COpenSSL) and
+# zlib for compress-nio.
 # Versions are not pinned: bookworm and bookworm-security only carry compatible fixes, and a pinned version
 # disappears from the mirror at the next security update (README "Deploying": hadolint DL3008).
 # hadolint ignore=DL3008
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-       libcurl4-openssl-dev zlib1g-dev libpq-dev libpg-query-dev pkg-config \
+       libcurl4-openssl-dev zlib1g-dev libpq-dev libpg-query-dev libhiredis-dev libssl-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
@@ -32,11 +33,12 @@ RUN swift build -c release --static-swift-stdlib --product mcp-broker \
 
 FROM debian:bookworm-slim
 # Exactly what the binary links besides glibc/libstdc++/libgcc (already in the base): libcurl.so.4, libz.so.1,
-# libpq.so.5, libpg_query.so.1504.0 — plus CA certificates for TLS to backends and identity providers.
+# libpq.so.5, libpg_query.so.1504.0, libhiredis.so.0.14 and libssl.so.3/libcrypto.so.3 (TLS to Redis) — plus CA
+# certificates for TLS to backends, Redis and identity providers.
 # hadolint ignore=DL3008
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-       ca-certificates libcurl4 zlib1g libpq5 libpg-query1504.0 \
+       ca-certificates libcurl4 zlib1g libpq5 libpg-query1504.0 libhiredis0.14 libssl3 \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb \
     && groupadd --system --gid 10001 broker \
     && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin broker

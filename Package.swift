@@ -6,6 +6,7 @@
 //   BrokerCore        backend contract, registry, router, config, errors, call context, MCP dispatcher.
 //   SimulationKit     deterministic data, latency and fault injection for the simulated systems.
 //   BrokerBackend*    one target per backend kind; they cannot import Hummingbird.
+//   BrokerRedis       the shared-state store (server.shared_state) over hiredis and OpenSSL.
 //   BrokerHTTP        Streamable HTTP transport; the only target that imports Hummingbird.
 //   BrokerStdio       stdio transport.
 //   BrokerServer      the thin `mcp-broker` executable: CLI, wiring, the list of built-in kinds.
@@ -128,11 +129,26 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "BrokerStdio", dependencies: ["BrokerCore"], swiftSettings: swiftSettings),
+        // The shared-state store (server.shared_state): hiredis encodes and parses RESP, OpenSSL does TLS, and the
+        // target owns the sockets on its own threads. Only BrokerRedis sees these C libraries.
+        // No pkgConfig for hiredis: its .pc adds -D_FILE_OFFSET_BITS=64, which SwiftPM refuses with a warning on every
+        // build; the header is found as <hiredis/hiredis.h> in /usr/include.
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(
+            name: "BrokerRedis",
+            dependencies: [
+                "BrokerCore", "CHiredis", "COpenSSL",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "BrokerServer",
             dependencies: [
                 "BrokerCore", "BrokerAuth", "BrokerHTTP", "BrokerStdio",
-                "BrokerBackendMockERP", "BrokerBackendMockHR", "BrokerBackendPostgres", "BrokerBackendREST",
+                "BrokerBackendMockERP", "BrokerBackendMockHR", "BrokerBackendPostgres", "BrokerBackendREST", "BrokerRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -164,6 +180,9 @@ let package = Package(
             name: "BrokerBackendPostgresTests", dependencies: ["BrokerBackendPostgres", "BrokerCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BrokerBackendRESTTests", dependencies: ["BrokerBackendREST", "BrokerCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BrokerRedisTests", dependencies: ["BrokerRedis", "BrokerCore", .product(name: "Logging", package: "swift-log")],
+            exclude: ["hostile_redis.py"], swiftSettings: swiftSettings),
         .testTarget(name: "BrokerStdioTests", dependencies: ["BrokerStdio", "BrokerCore", "BrokerBackendMockHR"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BrokerHTTPTests",

@@ -29,6 +29,17 @@ ensure_promtool() {
   info "$(promtool --version 2>&1 | head -1)"
 }
 
+# redis-server (and redis-cli) for BrokerRedisTests, which start their own servers on free loopback ports, and the
+# hiredis headers the build needs. Debian's package may also start a default service on 6379; no test uses it.
+ensure_redis() {
+  if command -v redis-server >/dev/null && command -v redis-cli >/dev/null && pkg-config --exists hiredis 2>/dev/null; then
+    info "redis-server present"; return
+  fi
+  step "Installing redis-server and libhiredis-dev (apt)"
+  if ! apt-cache policy redis-server 2>/dev/null | grep -q 'Candidate: [0-9]'; then apt-get update -qq; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server redis-tools libhiredis-dev pkg-config >/dev/null
+}
+
 # Builds the broker (debug), printing SwiftPM's progress lines so a first build (minutes) shows it is moving.
 build_broker() {
   step "Building mcp-broker (the first build compiles Hummingbird and friends: a few minutes)"

@@ -14,15 +14,16 @@ PGHOME="/tmp/mcp-broker-pg-$(printf '%s' "$ROOT" | md5sum | cut -c1-10)"
 DATA="$PGHOME/data"
 
 ensure_postgres() {
-  # Everything the build and the tests need from Debian: the C libraries the backends link, PostgreSQL itself,
-  # openssl (the mTLS tests make their own certificates), and redis-server and nginx-light (the replica test,
-  # Tests/e2e/test_replicas.py, starts its own Redis and a round-robin nginx in front of three brokers).
-  if [ -x "$(pg_bindir)/initdb" ] && pkg-config --exists libpq libcurl zlib 2>/dev/null && [ -f /usr/include/pg_query.h ] \
+  # Everything the build and the tests need from Debian: the C libraries the backends and the shared-state store
+  # link (hiredis, OpenSSL), PostgreSQL itself, openssl (the mTLS tests make their own certificates), and
+  # redis-server and nginx-light (Tests/e2e/test_replicas.py starts its own Redis and a round-robin nginx in front
+  # of three brokers).
+  if [ -x "$(pg_bindir)/initdb" ] && pkg-config --exists libpq libcurl zlib hiredis openssl 2>/dev/null && [ -f /usr/include/pg_query.h ] \
      && command -v openssl >/dev/null && command -v redis-server >/dev/null && [ -x /usr/sbin/nginx ]; then return; fi
-  step "Installing PostgreSQL, libpq-dev, libpg-query-dev, libcurl4-openssl-dev, zlib1g-dev, openssl, redis-server and nginx-light (apt)"
+  step "Installing PostgreSQL, libpq-dev, libpg-query-dev, libcurl4-openssl-dev, zlib1g-dev, libhiredis-dev, libssl-dev, openssl, redis-server and nginx-light (apt)"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    postgresql libpq-dev libpg-query-dev libcurl4-openssl-dev zlib1g-dev pkg-config openssl redis-server nginx-light >/dev/null
+    postgresql libpq-dev libpg-query-dev libcurl4-openssl-dev zlib1g-dev libhiredis-dev libssl-dev pkg-config openssl redis-server nginx-light >/dev/null
 }
 
 pg_bindir() {

@@ -10,6 +10,7 @@ cd "$ROOT"
 ensure_python_deps
 ensure_promtool
 start_warehouse
+ensure_redis
 build_broker --build-tests
 start_crm
 trap '"$ROOT/scripts/crm.sh" stop' EXIT

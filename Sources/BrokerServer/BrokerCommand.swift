@@ -24,8 +24,11 @@ struct ConfigOptions: ParsableArguments {
 
     /// Loads configuration and builds the broker, printing ops-readable errors to stderr.
     /// - Parameter metrics: what the broker records through, given the final settings (default: nothing recorded).
+    /// - Parameter shared: the state replicas share, given the configuration; the default (every command but `serve`)
+    ///   is this process alone, so `validate`, `tools` and `call` never connect to the shared store.
     func loadBroker(
-        logLevel: Logger.Level? = nil, metrics: (ServerSettings) -> BrokerMetrics = { _ in .disabled }, adjust: (inout ServerSettings) -> Void = { _ in }
+        logLevel: Logger.Level? = nil, metrics: (ServerSettings) -> BrokerMetrics = { _ in .disabled }, adjust: (inout ServerSettings) -> Void = { _ in },
+        shared: (BrokerConfiguration, Logger) -> SharedState = { _, _ in .local }
     ) throws -> (Broker, BrokerConfiguration) {
         do {
             // The same checks a hot reload runs (Reloader.build): validate and reload cannot disagree.
@@ -35,7 +38,9 @@ struct ConfigOptions: ParsableArguments {
             if let m = configuration.server.metrics, m.port != 0, m.port == configuration.server.http.port {
                 throw ConfigError(file: config, path: "server.metrics.port", reason: "\(m.port) is also the HTTP port; the metrics listener needs a port of its own")
             }
-            let broker = try Broker(configuration: configuration, registry: BuiltinBackends.registry, metrics: metrics(configuration.server), logger: logger)
+            let broker = try Broker(
+                configuration: configuration, registry: BuiltinBackends.registry, metrics: metrics(configuration.server), logger: logger,
+                shared: shared(configuration, logger))
             return (broker, configuration)
         } catch let error as ConfigError {
             FileHandle.standardError.write(Data("configuration error: \(error.description)\n".utf8))

@@ -4,6 +4,7 @@ import ArgumentParser
 import BrokerAuth
 import BrokerCore
 import BrokerHTTP
+import BrokerRedis
 import BrokerStdio
 import Foundation
 import Logging
@@ -41,6 +42,7 @@ struct Serve: AsyncParsableCommand {
             if let metricsPort { settings.metrics?.port = metricsPort }
         }
         var exporter: MetricsExporter?
+        var sharedStore: RedisStore?
         let (broker, configuration) = try options.loadBroker(
             metrics: { settings in
                 guard settings.metrics != nil else { return .disabled }
@@ -48,7 +50,14 @@ struct Serve: AsyncParsableCommand {
                 exporter = made
                 return made.metrics
             },
-            adjust: adjust)
+            adjust: adjust,
+            shared: { configuration, logger in
+                let shared = Self.makeSharedState(configuration.server.sharedState, logger: logger)
+                sharedStore = shared.store as? RedisStore
+                return shared
+            })
+        // Reloads reuse the store through MCPServer.shared; it stops after the transport, whatever way that ends.
+        defer { sharedStore?.shutdown() }
         let logger = Logger(label: "mcp-broker")
         let spanExporter = try TracingBootstrap.bootstrap(configuration.server.tracing, logger: logger)
         let path = options.config
@@ -110,6 +119,21 @@ struct Serve: AsyncParsableCommand {
                 logger.info("listening", metadata: ["port": "\(bound)", "path": .string(mcpPath), "tools": "\(tools)"])
                 if let portFile { try? Data("\(bound)\n".utf8).write(to: URL(fileURLWithPath: portFile)) }
             }, onMetricsRunning: onMetricsRunning)
+    }
+
+    /// ONE store for the process when `server.shared_state` is set (connecting in the background), else this
+    /// process alone.
+    static func makeSharedState(_ settings: SharedStateSettings?, logger: Logger) -> SharedState {
+        guard let settings else { return .local }
+        let store = RedisStore(settings: settings, logger: logger)
+        let shared = SharedState(store: store, replicas: settings.replicas)
+        logger.info(
+            "shared state on",
+            metadata: [
+                "address": .string(store.address), "database": "\(settings.redis.database)", "tls": "\(settings.redis.tls)",
+                "replicas": "\(settings.replicas.resolved)", "replica_id": .string(shared.replicaID), "key_prefix": .string(settings.keyPrefix),
+            ])
+        return shared
     }
 
     /// The authenticator of a generation's settings: `nil` without `server.http.auth`.

@@ -191,7 +191,7 @@ def test_every_linked_library_is_in_the_image(image: str, env: dict[str, str]) -
                     "--entrypoint", "/usr/bin/ldd", image, "/usr/local/bin/mcp-broker", env=env)
     assert "not found" not in result.stdout, result.stdout
     linked = {line.split()[0] for line in result.stdout.splitlines() if "=>" in line}
-    assert {"libcurl.so.4", "libz.so.1", "libpq.so.5", "libpg_query.so.1504.0"} <= linked, linked
+    assert {"libcurl.so.4", "libz.so.1", "libpq.so.5", "libpg_query.so.1504.0", "libhiredis.so.0.14", "libssl.so.3"} <= linked, linked
     assert not any("swift" in lib or "Foundation" in lib for lib in linked), f"the Swift runtime is static: {linked}"
 
 
