@@ -158,11 +158,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // An in-memory SharedStateStore (the Redis store's semantics in one process) for the BrokerCore and BrokerHTTP
+        // tests: brokers given one instance behave as replicas of one deployment.
+        .target(name: "SharedStateTestSupport", dependencies: ["BrokerCore"], path: "Tests/SharedStateTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "MCPCoreTests", dependencies: ["MCPCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BrokerCoreTests",
             dependencies: [
-                "BrokerCore", .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Tracing", package: "swift-distributed-tracing"),
+                "BrokerCore", "SharedStateTestSupport", .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -187,7 +190,7 @@ let package = Package(
         .testTarget(
             name: "BrokerHTTPTests",
             dependencies: [
-                "BrokerHTTP", "BrokerCore", "BrokerBackendMockHR", "BrokerBackendMockERP",
+                "BrokerHTTP", "BrokerCore", "SharedStateTestSupport", "BrokerBackendMockHR", "BrokerBackendMockERP",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

@@ -196,7 +196,9 @@ final class SharedSessions: Sendable {
     private func fallback(_ operation: String, _ error: any Error) {
         fallbackCount.add(1, ordering: .relaxed)
         sessions.metrics.recordSharedStateFallback(operation == "reply" ? "reply" : "session")
-        logger.warning(
+        // Debug, not warning: during an outage this is every request; the store logs going down and coming back once,
+        // and the fallback counter carries the volume.
+        logger.debug(
             "shared state unavailable; sessions served from this replica's copy (degraded)",
             metadata: ["operation": .string(operation), "error": .string(String(describing: error).prefix(200).description)])
     }

@@ -48,20 +48,22 @@ public final class RedisStore: SharedStateStore {
 
     // MARK: Operations
 
-    /// GCRA through ``GCRAScript`` (EVALSHA, EVAL once after NOSCRIPT), on the service's clock.
-    public func acquire(_ key: String, limit: RateLimit) async throws -> RateDecision {
-        let (interval, tolerance) = GCRAScript.arguments(for: limit)
-        let bucket = name(key)
-        var reply = try await run(["EVALSHA", GCRAScript.sha1, "1", bucket, interval, tolerance])
+    /// GCRA through ``GCRAScript`` (EVALSHA, EVAL once after NOSCRIPT), on the service's clock: every bucket in one
+    /// round trip, all or none.
+    public func acquire(_ buckets: [SharedBucket]) async throws -> SharedRefusal? {
+        guard !buckets.isEmpty else { return nil }
+        let arguments = GCRAScript.arguments(for: buckets, name: name)
+        var reply = try await run(["EVALSHA", GCRAScript.sha1] + arguments)
         // The service lost its script cache (restart, failover, SCRIPT FLUSH): send the script itself once.
         if case .error(let message) = reply, message.hasPrefix("NOSCRIPT") {
-            reply = try await run(["EVAL", GCRAScript.source, "1", bucket, interval, tolerance])
+            reply = try await run(["EVAL", GCRAScript.source] + arguments)
         }
-        guard let decision = GCRAScript.decision(try checked(reply, "EVALSHA")) else { throw unexpected(reply, "EVALSHA") }
-        return decision
+        guard case .success(let refusal) = GCRAScript.decision(try checked(reply, "EVALSHA"), count: buckets.count) else {
+            throw unexpected(reply, "EVALSHA")
+        }
+        return refusal
     }
 
-    /// `SET key value NX PX ttl`.
     public func claim(_ key: String, value: String, ttl: Duration) async throws -> Bool {
         let reply = try checked(try await run(["SET", name(key), value, "NX", "PX", Self.milliseconds(ttl)]), "SET")
         switch reply {

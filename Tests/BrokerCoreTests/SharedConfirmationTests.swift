@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import BrokerCore
+import SharedStateTestSupport
 import Foundation
 import Logging
 import MCPCore

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import BrokerCore
+import SharedStateTestSupport
 import Foundation
 import Logging
 import MCPCore
@@ -51,6 +52,28 @@ final class SharedLimitsTests: XCTestCase {
     func calls(_ backends: TestBackend...) -> Int { backends.map { $0.calls.withLock { $0 } }.reduce(0, +) }
 
     // MARK: one bucket for all replicas
+
+    /// The tenant and tenant × tool limits of a call are one store round trip, all or none: a call the tool limit
+    /// refuses does not use up the tenant's budget.
+    func testTenantAndToolLimitsAreOneRoundTripAllOrNone() async throws {
+        let store = MemorySharedStore()
+        var limits = tenantTool(RateLimit(ratePerSecond: 1.0 / 60, burst: 2))
+        limits.tenantRate = RateLimit(ratePerSecond: 1.0 / 60, burst: 3)
+        let (a, backend) = try replica(limits: limits, SharedState(store: store, replicas: .fixed(2)))
+        let before = store.attempts
+        let first = try await call(a, acme)
+        XCTAssertNil(first)
+        XCTAssertEqual(store.attempts - before, 1, "one round trip for both limits")
+        XCTAssertEqual(Array(store.keysSeen.suffix(2)).map { $0.hasPrefix("rl:tenant:") || $0.hasPrefix("rl:tenant_tool:") }, [true, true])
+        let second = try await call(a, acme)
+        let refused = try await call(a, acme)
+        XCTAssertNil(second)
+        XCTAssertEqual(refused, "rate_limited", "the tool's burst of 2 is spent")
+        // The tenant's third token was not taken by the refused call: another tool still runs once.
+        let other = try await call(a, acme, "a__slow")
+        XCTAssertNil(other)
+        XCTAssertEqual(calls(backend), 3)
+    }
 
     func testTwoReplicasTogetherAllowExactlyBurstPlusRateForTenantAndTool() async throws {
         let store = MemorySharedStore()

@@ -2,6 +2,7 @@
 
 import BrokerBackendMockHR
 import BrokerCore
+import SharedStateTestSupport
 import BrokerHTTP
 import Foundation
 import Logging
@@ -13,7 +14,7 @@ import XCTest
 import FoundationNetworking
 #endif
 
-/// Brokers over real loopback sockets that share one ``MemorySharedStateStore``: replicas of one deployment.
+/// Brokers over real loopback sockets that share one ``MemorySharedStore``: replicas of one deployment.
 enum Replicas {
     static let keyVariable = "SHARED_TEST_STATE_KEY"
     static let key = "replica-test-key-" + String(repeating: "k", count: 40)
@@ -51,7 +52,7 @@ enum Replicas {
     }
 
     /// Starts a replica named `replicaID` on `store`, running every request as `principal`.
-    static func start(_ store: MemorySharedStateStore, replicaID: String, principal: String = "alice") async throws -> Replica {
+    static func start(_ store: MemorySharedStore, replicaID: String, principal: String = "alice") async throws -> Replica {
         setenv(keyVariable, key, 1)
         setenv("REPLICA_TEST_HR_KEY", "hr-replica-key", 1)
         let configuration = try BrokerConfiguration.parse(yaml: config(principal: principal), file: "replica-\(replicaID).yaml")

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import BrokerCore
+import SharedStateTestSupport
 @testable import BrokerHTTP
 import Foundation
 import Logging
@@ -16,8 +17,8 @@ final class SharedSessionTests: XCTestCase {
     static let a = "aaaaaaaaaaaaaaaa", b = "bbbbbbbbbbbbbbbb", c = "cccccccccccccccc"
     let sealer = SessionIDSealer(material: KeyMaterial(current: Array(Replicas.key.utf8)))
 
-    func withReplicas(_ ids: [String] = [a, b], principals: [String: String] = [:], _ body: (MemorySharedStateStore, [URL]) async throws -> Void) async throws {
-        let store = MemorySharedStateStore()
+    func withReplicas(_ ids: [String] = [a, b], principals: [String: String] = [:], _ body: (MemorySharedStore, [URL]) async throws -> Void) async throws {
+        let store = MemorySharedStore()
         var running: [Replicas.Replica] = []
         for id in ids { running.append(try await Replicas.start(store, replicaID: id, principal: principals[id] ?? "alice")) }
         do {
@@ -179,7 +180,7 @@ final class SharedSessionTests: XCTestCase {
 
     /// The degraded path counts its fallbacks, and the pub/sub handlers act on the local table.
     func testSharedSessionsUnitBehaviour() async throws {
-        let store = MemorySharedStateStore()
+        let store = MemorySharedStore()
         let table = SessionTable(maxSessions: 10, idleTimeout: .seconds(600))
         let shared = SharedSessions(
             shared: SharedState(store: store, replicas: .fixed(2), replicaID: Self.b), store: store, sessions: table, idleTimeout: .seconds(600),

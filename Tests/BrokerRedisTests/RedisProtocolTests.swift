@@ -52,9 +52,13 @@ final class RedisProtocolTests: XCTestCase {
             XCTAssertNotNil(Int64(args.interval), "\(rate)")
             XCTAssertEqual(args.tolerance, "0")
         }
-        XCTAssertEqual(GCRAScript.decision(.integer(-1)), .allowed)
-        XCTAssertEqual(GCRAScript.decision(.integer(250_000)), .limited(retryAfter: .milliseconds(250)))
-        XCTAssertNil(GCRAScript.decision(.status("OK")))
+        XCTAssertEqual(try GCRAScript.decision(.integer(-1), count: 2).get(), nil)
+        XCTAssertEqual(try GCRAScript.decision(.array([.integer(2), .integer(250_000)]), count: 2).get(), SharedRefusal(bucket: 1, retryAfter: .milliseconds(250)))
+        // A hostile service: wrong shapes, an index out of range, a non-positive wait.
+        for reply: RedisReply in [.status("OK"), .integer(0), .integer(7), .array([.integer(3), .integer(5)]), .array([.integer(0), .integer(5)]),
+            .array([.integer(1), .integer(0)]), .array([.integer(1)]), .array([.integer(1), .bulk(Array("5".utf8))])] {
+            XCTAssertThrowsError(try GCRAScript.decision(reply, count: 2).get(), "\(reply)")
+        }
         XCTAssertEqual(GCRAScript.sha1.count, 40)
     }
 

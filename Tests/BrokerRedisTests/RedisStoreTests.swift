@@ -84,6 +84,27 @@ final class RedisStoreTests: XCTestCase {
         XCTAssertEqual(other, .allowed)
     }
 
+    /// A call's limits are one round trip, all or none: a refusal by one bucket charges none of the others.
+    func testSeveralBucketsAreChargedAllOrNone() async throws {
+        let store = await RedisTestSupport.connectedStore(RedisTestSupport.settings(port: server.port))
+        defer { store.shutdown() }
+        let hourly = { (burst: Int) in RateLimit(ratePerSecond: 1.0 / 3600, burst: burst) }
+        let pair = [SharedBucket(key: "rl:tenant", limit: hourly(5)), SharedBucket(key: "rl:tool", limit: hourly(2))]
+        let first = try await store.acquire(pair)
+        let second = try await store.acquire(pair)
+        XCTAssertNil(first)
+        XCTAssertNil(second)
+        guard let refusal = try await store.acquire(pair) else { return XCTFail("the tool bucket holds 2") }
+        XCTAssertEqual(refusal.bucket, 1, "the tool bucket refuses")
+        XCTAssertGreaterThan(refusal.retryAfter, .seconds(3000))
+        // The tenant bucket was charged twice, not three times: three of its five tokens are left.
+        var left = 0
+        for _ in 0..<5 where try await store.acquire("rl:tenant", limit: hourly(5)) == .allowed { left += 1 }
+        XCTAssertEqual(left, 3)
+        let none = try await store.acquire([])
+        XCTAssertNil(none)
+    }
+
     func testTwoReplicasShareOneBucket() async throws {
         let a = await RedisTestSupport.connectedStore(RedisTestSupport.settings(port: server.port))
         let b = await RedisTestSupport.connectedStore(RedisTestSupport.settings(port: server.port))

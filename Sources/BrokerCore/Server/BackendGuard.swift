@@ -50,18 +50,17 @@ final class BackendGuard: Sendable {
         _ tool: String, context: CallContext, tenantLabel: String = MetricLabels.other, work: @escaping @Sendable () async throws -> Output
     ) async throws -> Output {
         let tenant = context.principal.tenant
-        // The tenant's part first: a tenant over it is refused without using up the shared rate of the others.
-        if let tenantLimiter, case .limited(let wait) = await tenantLimiter.acquire(tenant) {
+        // The tenant's part first: a tenant over it is refused without using up the shared rate of the others. With a
+        // shared store both are one round trip, all or none.
+        var checks: [SharedRateLimiter.Check] = []
+        if let tenantLimiter { checks.append(.init(tenantLimiter, tenant)) }
+        if let limiter { checks.append(.init(limiter, name)) }
+        if let refusal = await SharedRateLimiter.acquire(checks) {
             metrics.recordRateLimited(.backendShare, tenant: tenantLabel)
-            throw BrokerError(
-                .rateLimited, "Your organisation is using the largest part of the \(name) system's capacity that one organisation may; try again shortly.",
-                retriable: true, backend: name, retryAfterSeconds: wait.seconds)
-        }
-        if let limiter, case .limited(let wait) = await limiter.acquire(name) {
-            metrics.recordRateLimited(.backendShare, tenant: tenantLabel)
-            throw BrokerError(
-                .rateLimited, "The \(name) system is at the share of its capacity this broker may use; try again shortly.",
-                retriable: true, backend: name, retryAfterSeconds: wait.seconds)
+            let message = tenantLimiter != nil && refusal.bucket == 0
+                ? "Your organisation is using the largest part of the \(name) system's capacity that one organisation may; try again shortly."
+                : "The \(name) system is at the share of its capacity this broker may use; try again shortly."
+            throw BrokerError(.rateLimited, message, retriable: true, backend: name, retryAfterSeconds: refusal.retryAfter.seconds)
         }
         let admission = breaker.admit()
         if case .rejected(let wait) = admission {

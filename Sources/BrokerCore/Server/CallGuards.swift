@@ -40,22 +40,25 @@ final class CallGuards: Sendable {
 
     /// Refuses a call that exceeds its tenant's limits, with the wait the model should observe and the limit's scope.
     ///
-    /// With a shared store each configured limit is one round trip (bounded by the store's timeout; a failed one is
-    /// decided locally), so the limits hold across replicas.
+    /// With a shared store both limits are one round trip together (all or none, bounded by the store's timeout; a
+    /// failed one is decided locally), so the limits hold across replicas.
     func checkTenantLimits(tool: String, principal: Principal) async -> (error: BrokerError, scope: RateLimitScope)? {
-        if let tenantLimiter, case .limited(let wait) = await tenantLimiter.acquire(principal.tenant) {
-            let error = BrokerError(
-                .rateLimited, "Your organisation is making calls faster than its limit allows; wait a moment and try again.",
-                retriable: true, retryAfterSeconds: wait.seconds)
-            return (error, .tenant)
+        var checks: [SharedRateLimiter.Check] = []
+        var scopes: [RateLimitScope] = []
+        if let tenantLimiter {
+            checks.append(.init(tenantLimiter, principal.tenant))
+            scopes.append(.tenant)
         }
-        if let tenantToolLimiter, case .limited(let wait) = await tenantToolLimiter.acquire(principal.tenant, tool) {
-            let error = BrokerError(
-                .rateLimited, "\(tool) is being called faster than your organisation's limit for it; wait a moment and try again.",
-                retriable: true, retryAfterSeconds: wait.seconds)
-            return (error, .tenantTool)
+        if let tenantToolLimiter {
+            checks.append(.init(tenantToolLimiter, principal.tenant, tool))
+            scopes.append(.tenantTool)
         }
-        return nil
+        guard let refusal = await SharedRateLimiter.acquire(checks), scopes.indices.contains(refusal.bucket) else { return nil }
+        let scope = scopes[refusal.bucket]
+        let message = scope == .tenant
+            ? "Your organisation is making calls faster than its limit allows; wait a moment and try again."
+            : "\(tool) is being called faster than your organisation's limit for it; wait a moment and try again."
+        return (BrokerError(.rateLimited, message, retriable: true, retryAfterSeconds: refusal.retryAfter.seconds), scope)
     }
 
     /// The cache key of a call, or `nil` when the tool's results are not cached. Tenant and principal class are

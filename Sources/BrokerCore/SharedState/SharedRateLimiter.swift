@@ -44,17 +44,47 @@ public final class SharedRateLimiter: Sendable {
     ///
     /// `now` is the local limiter's clock; the store decides on its own clock (replica clocks may disagree).
     public func acquire(_ key: String, _ subkey: String? = nil, now: ContinuousClock.Instant = .now) async -> RateDecision {
-        // Today's local key, unchanged: a broker without a store keeps its buckets exactly as before.
-        guard let store else { return local.acquire(Self.localKey(key, subkey), now: now) }
-        if store.isAvailable {
-            do {
-                return try await store.acquire(storeKey(key, subkey), limit: limit)
-            } catch {
-                // Unreachable or slow beyond its timeout: the store says so through isAvailable; decide locally.
+        guard let refusal = await Self.acquire([Check(self, key, subkey)], now: now) else { return .allowed }
+        return .limited(retryAfter: refusal.retryAfter)
+    }
+
+    /// One limit a call must pass: the limiter and the key (and subkey) it is charged to.
+    public struct Check: Sendable {
+        let limiter: SharedRateLimiter
+        let key: String
+        let subkey: String?
+        /// `limiter`'s bucket for `key` (qualified by `subkey`).
+        public init(_ limiter: SharedRateLimiter, _ key: String, _ subkey: String? = nil) {
+            self.limiter = limiter
+            self.key = key
+            self.subkey = subkey
+        }
+    }
+
+    /// Decides several limits of one call together: `nil` when all allow it, else the refusing check's index and wait.
+    ///
+    /// With an available store this is ONE round trip for all of them, all or none (a refused call charges no
+    /// bucket). Without a store, each limiter decides locally in order and the first refusal ends it, exactly as a
+    /// single broker always did. When the store fails or is marked unavailable, the local limiters (this replica's
+    /// part of each limit) decide the same way and one fallback is counted.
+    public static func acquire(_ checks: [Check], now: ContinuousClock.Instant = .now) async -> SharedRefusal? {
+        guard let first = checks.first else { return nil }
+        if let store = first.limiter.store {
+            if store.isAvailable {
+                do {
+                    return try await store.acquire(checks.map { SharedBucket(key: $0.limiter.storeKey($0.key, $0.subkey), limit: $0.limiter.limit) })
+                } catch {
+                    // Unreachable or slow beyond its timeout: the store says so through isAvailable; decide locally.
+                }
+            }
+            first.limiter.metrics.recordSharedStateFallback(.rateLimit)
+        }
+        for (index, check) in checks.enumerated() {
+            if case .limited(let wait) = check.limiter.local.acquire(localKey(check.key, check.subkey), now: now) {
+                return SharedRefusal(bucket: index, retryAfter: wait)
             }
         }
-        metrics.recordSharedStateFallback(.rateLimit)
-        return local.acquire(Self.localKey(key, subkey), now: now)
+        return nil
     }
 
     /// Local buckets currently held (tests, metrics).
