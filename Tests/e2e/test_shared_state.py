@@ -18,6 +18,8 @@ from e2e_helpers import HTTPBroker, broker_env, run_cli, stop_process
 
 REDIS_SERVER = shutil.which("redis-server")
 REDIS_CLI = shutil.which("redis-cli")
+# Replicas seal sessions, cursors and confirmations with one key, so shared_state requires it.
+STATE_KEY = "e2e-request-state-key-of-at-least-32-bytes"
 PASSWORD = "e2e-redis-" + os.urandom(6).hex()
 
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None or REDIS_CLI is None,
@@ -70,6 +72,7 @@ server:
     replicas: 2
     timeout_ms: 500
     key_prefix: "e2e:"
+  request_state: {{ key: env:E2E_STATE_KEY }}
 backends:
   hr:
     kind: mock-hr
@@ -87,7 +90,7 @@ def test_validate_and_tools_do_not_connect_to_the_shared_store(tmp_path: Path) -
         listener.listen(8)
         config = write_config(tmp_path / "broker.yaml", listener.getsockname()[1])
         for command in (["validate", str(config)], ["tools", "--config", str(config)]):
-            result = run_cli(*command, env=broker_env(E2E_REDIS_PASSWORD=PASSWORD))
+            result = run_cli(*command, env=broker_env(E2E_REDIS_PASSWORD=PASSWORD, E2E_STATE_KEY=STATE_KEY))
             assert result.returncode == 0, (command, result.stderr)
             assert "shared state" not in result.stderr
         listener.settimeout(0.5)
@@ -98,7 +101,7 @@ def test_validate_and_tools_do_not_connect_to_the_shared_store(tmp_path: Path) -
 @pytest.mark.time_limit(90)
 def test_serve_connects_one_store_logs_it_and_stops_promptly(tmp_path: Path, redis: int) -> None:
     config = write_config(tmp_path / "broker.yaml", redis)
-    broker = HTTPBroker(tmp_path, name="shared", env=broker_env(E2E_REDIS_PASSWORD=PASSWORD), config=config).start()
+    broker = HTTPBroker(tmp_path, name="shared", env=broker_env(E2E_REDIS_PASSWORD=PASSWORD, E2E_STATE_KEY=STATE_KEY), config=config).start()
     try:
         deadline = time.monotonic() + 20
         while "shared state store connected" not in broker.stderr_text():
@@ -109,9 +112,16 @@ def test_serve_connects_one_store_logs_it_and_stops_promptly(tmp_path: Path, red
         assert len(on) == 1, log
         assert f"127.0.0.1:{redis}" in on[0] and "replica_id" in on[0] and '"replicas":"2"' in on[0].replace(" ", ""), on[0]
         assert PASSWORD not in log, "the Redis password is never logged"
-        # One store: the broker holds exactly one connection (nothing subscribed yet), on database 3.
-        clients = [line for line in cli(redis, "CLIENT", "LIST").splitlines() if "cmd=client" not in line]
-        assert len(clients) == 1 and " db=3 " in f" {clients[0]} ", clients
+        # One store: the broker holds exactly two connections on database 3, one for commands and one subscribed
+        # (the session channels: DELETE and setLevel from other replicas, answers relayed to this one).
+        deadline = time.monotonic() + 10
+        while True:
+            clients = [line for line in cli(redis, "CLIENT", "LIST").splitlines() if "cmd=client" not in line]
+            if len(clients) == 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert len(clients) == 2 and all(" db=3 " in f" {c} " for c in clients), clients
+        assert sum(" cmd=subscribe " in f" {c} " for c in clients) == 1, clients
         assert broker.proc is not None
         started = time.monotonic()
         broker.proc.send_signal(signal.SIGTERM)
