@@ -52,6 +52,6 @@ public enum APIKeyGenerator {
 
     /// The configuration form of a key's hash: `sha256:<64 lowercase hex digits>`.
     public static func hash(ofKey key: String) -> String {
-        "sha256:" + Hex.encode(SHA256.hash(data: Array(key.utf8)))
+        "sha256:" + Hex.lowercase(SHA256.hash(data: Array(key.utf8)))
     }
 }

@@ -15,12 +15,7 @@ import FoundationNetworking
 
 /// In-process tests of the Streamable HTTP transport over a real loopback socket, with the real mock HR backend.
 final class HTTPTransportTests: XCTestCase {
-    struct Reply {
-        let status: Int
-        let headers: [String: String]
-        let body: Data
-        var json: JSONValue? { try? JSONParser.parse(Array(body)) }
-    }
+    typealias Reply = HTTPReply
 
     static let config = """
         server:
@@ -60,17 +55,7 @@ final class HTTPTransportTests: XCTestCase {
     }
 
     func send(_ url: URL, method: String = "POST", body: String? = nil, headers: [String: String] = [:]) async throws -> Reply {
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("application/json, text/event-stream", forHTTPHeaderField: "Accept")
-        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
-        if let body { request.httpBody = Data(body.utf8) }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let http = response as? HTTPURLResponse
-        var h: [String: String] = [:]
-        for (k, v) in http?.allHeaderFields ?? [:] { h[String(describing: k).lowercased()] = String(describing: v) }
-        return Reply(status: http?.statusCode ?? 0, headers: h, body: data)
+        try await httpSend(url, method: method, body: body, headers: headers)
     }
 
     func initialize(_ url: URL) async throws -> String {

@@ -198,7 +198,7 @@ public final class AuditLog: Sendable {
     /// The digest of a call's arguments: HMAC-SHA-256 (or SHA-256) of their canonical JSON (sorted keys).
     public func digest(_ arguments: JSONValue) -> String {
         let bytes = JSONWriter.encode(arguments)
-        guard let hashKey else { return Self.hex(Array(SHA256.hash(data: bytes))) }
+        guard let hashKey else { return Hex.lowercase(Array(SHA256.hash(data: bytes))) }
         guard let key = try? hashKey.resolve() else {
             let count = keyFailures.add(1, ordering: .relaxed).newValue
             if count == 1 || count % 100 == 0 {
@@ -207,17 +207,7 @@ public final class AuditLog: Sendable {
             return Self.digestUnavailable
         }
         let mac = key.withValue { HMAC<SHA256>.authenticationCode(for: bytes, using: SymmetricKey(data: Array($0.utf8))) }
-        return Self.hex(Array(mac))
+        return Hex.lowercase(Array(mac))
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
 }

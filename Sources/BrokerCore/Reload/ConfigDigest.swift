@@ -16,7 +16,7 @@ public enum ConfigDigest {
         for file in files {
             if let data = FileManager.default.contents(atPath: file) { hasher.update(data: data) }
         }
-        return AuditLog.hex(Array(hasher.finalize()))
+        return Hex.lowercase(hasher.finalize())
     }
 
     /// The configuration files of `path` in merge order: the file itself, or a directory's sorted `*.yaml` files.

@@ -27,7 +27,7 @@ public struct SessionClaims: Sendable, Equatable {
     public var clientName: String?
 
     /// `sid` in lowercase hex (32 characters): the session's name in store keys and messages.
-    public var sidHex: String { SealedBytes.hex(sid) }
+    public var sidHex: String { Hex.lowercase(sid) }
 
     /// Whether `bindingKey` is the owner's.
     public func isOwned(by bindingKey: String) -> Bool { ownerHash == Array(SHA256.hash(data: Array(bindingKey.utf8))) }

@@ -25,17 +25,7 @@ enum SharedKey {
         if length <= longestPlainPart {
             key += String(length) + ":" + part
         } else {
-            key += "#" + hex(SHA256.hash(data: Array(part.utf8)))
+            key += "#" + Hex.lowercase(SHA256.hash(data: Array(part.utf8)))
         }
-    }
-
-    static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

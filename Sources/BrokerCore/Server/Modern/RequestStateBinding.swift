@@ -30,14 +30,6 @@ public struct RequestStateBinding: Sendable, Equatable {
     /// `JSONWriter` writes object keys sorted at every depth, so the digest does not depend on the order the client
     /// sent the keys in; any changed value changes it.
     public static func digest(of arguments: [String: JSONValue]) -> String {
-        let hash = SHA256.hash(data: JSONWriter.encode(.object(arguments)))
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(SHA256.byteCount * 2)
-        for b in hash {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        Hex.lowercase(SHA256.hash(data: JSONWriter.encode(.object(arguments))))
     }
 }

@@ -39,6 +39,6 @@ extension RequestStateSealer {
         for word in [id.high, id.low] {
             for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
         }
-        return "rs:" + SharedKey.hex(bytes)
+        return "rs:" + Hex.lowercase(bytes)
     }
 }

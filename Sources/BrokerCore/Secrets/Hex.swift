@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 
-/// Lowercase hexadecimal, as API key hashes are written in configuration (`sha256:<64 hex digits>`).
-enum Hex {
+/// Lowercase hexadecimal text of bytes: digests in audit lines and config hashes, store keys, session ids.
+public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+    /// Two lowercase hex digits per byte.
+    public static func lowercase(_ bytes: some Sequence<UInt8>) -> String {
         var out: [UInt8] = []
+        out.reserveCapacity(bytes.underestimatedCount * 2)
         for b in bytes {
             out.append(digits[Int(b >> 4)])
             out.append(digits[Int(b & 0x0F)])
