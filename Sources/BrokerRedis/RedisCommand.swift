@@ -36,7 +36,7 @@ struct RedisCommand: Sendable {
             var target: UnsafeMutablePointer<CChar>?
             let length = argv.withUnsafeMutableBufferPointer { argvBuffer in
                 lengths.withUnsafeMutableBufferPointer { lengthBuffer in
-                    redisFormatCommandArgv(&target, Int32(arguments.count), argvBuffer.baseAddress, lengthBuffer.baseAddress)
+                    redisFormatCommandArgv(&target, Int32(clamping: arguments.count), argvBuffer.baseAddress, lengthBuffer.baseAddress)
                 }
             }
             guard length > 0, let target else { return nil }

@@ -75,7 +75,7 @@ final class TLSTransport: RedisTransport {
     func received(_ bytes: UnsafeRawBufferPointer, plain: inout [UInt8], outbound: inout [UInt8]) throws(RedisTransportError) {
         if let base = bytes.baseAddress, !bytes.isEmpty {
             // A memory BIO takes everything written to it.
-            guard BIO_write(input, base, Int32(bytes.count)) == Int32(bytes.count) else { throw Self.error("TLS buffer write failed") }
+            guard BIO_write(input, base, Int32(clamping: bytes.count)) == Int32(clamping: bytes.count) else { throw Self.error("TLS buffer write failed") }
         }
         guard established else { return }
         ERR_clear_error()

@@ -43,10 +43,9 @@ extension BrokerConfiguration {
         guard let text = try s.optionalString("replicas") else { return .fixed(1) }
         if text.hasPrefix("env:") {
             let name = String(text.dropFirst(4))
-            guard !name.isEmpty, let raw = getenv(name), let n = Int(String(cString: raw).trimmingCharacters(in: .whitespaces)), n >= 1 else {
+            guard !name.isEmpty, let raw = getenv(name), (Int(String(cString: raw).trimmingCharacters(in: .whitespaces)) ?? 0) >= 1 else {
                 throw s.error("replicas", "\(text) must name an environment variable holding a whole number of at least 1")
             }
-            _ = n
             return .environment(name)
         }
         guard let n = Int(text), (1...10_000).contains(n) else { throw s.error("replicas", "must be a whole number 1...10000 or env:NAME") }
