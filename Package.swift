@@ -159,8 +159,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // An in-memory SharedStateStore (the Redis store's semantics in one process) for the BrokerCore and BrokerHTTP
-        // tests: brokers given one instance behave as replicas of one deployment.
-        .target(name: "SharedStateTestSupport", dependencies: ["BrokerCore"], path: "Tests/SharedStateTestSupport", swiftSettings: swiftSettings),
+        // tests: brokers given one instance behave as replicas of one deployment. Under Sources/ because the image's
+        // build context has no Tests/ (SwiftPM checks every target's path); no product depends on it.
+        .target(name: "SharedStateTestSupport", dependencies: ["BrokerCore"], swiftSettings: swiftSettings),
         .testTarget(name: "MCPCoreTests", dependencies: ["MCPCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "BrokerCoreTests",
