@@ -42,7 +42,7 @@ struct Serve: AsyncParsableCommand {
             if let metricsPort { settings.metrics?.port = metricsPort }
         }
         var exporter: MetricsExporter?
-        var sharedStore: RedisStore?
+        var shared = SharedState.local
         let (broker, configuration) = try options.loadBroker(
             metrics: { settings in
                 guard settings.metrics != nil else { return .disabled }
@@ -52,12 +52,11 @@ struct Serve: AsyncParsableCommand {
             },
             adjust: adjust,
             shared: { configuration, logger in
-                let shared = Self.makeSharedState(configuration.server.sharedState, logger: logger)
-                sharedStore = shared.store as? RedisStore
+                shared = Self.makeSharedState(configuration.server.sharedState, logger: logger)
                 return shared
             })
         // Reloads reuse the store through MCPServer.shared; it stops after the transport, whatever way that ends.
-        defer { sharedStore?.shutdown() }
+        defer { shared.store?.shutdown() }
         let logger = Logger(label: "mcp-broker")
         let spanExporter = try TracingBootstrap.bootstrap(configuration.server.tracing, logger: logger)
         let path = options.config

@@ -48,7 +48,7 @@ struct SealingKeys: Sendable {
     }
 }
 
-/// Big-endian fixed-width integers for the sealed layouts.
+/// Big-endian fixed-width integers for the sealed layouts (requestStates, session ids, cursors).
 enum SealedBytes {
     static func append(_ v: UInt64, to out: inout [UInt8]) {
         for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
@@ -61,5 +61,4 @@ enum SealedBytes {
         for b in bytes[start..<(start + 8)] { v = v << 8 | UInt64(b) }
         return v
     }
-
 }

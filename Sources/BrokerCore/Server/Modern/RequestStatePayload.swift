@@ -44,10 +44,10 @@ struct RequestStatePayload: Equatable {
     var bytes: [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(Self.byteCount)
-        Self.append(UInt64(bitPattern: issuedAtMilliseconds), to: &out)
-        Self.append(UInt64(bitPattern: expiresAtMilliseconds), to: &out)
-        Self.append(id.high, to: &out)
-        Self.append(id.low, to: &out)
+        SealedBytes.append(UInt64(bitPattern: issuedAtMilliseconds), to: &out)
+        SealedBytes.append(UInt64(bitPattern: expiresAtMilliseconds), to: &out)
+        SealedBytes.append(id.high, to: &out)
+        SealedBytes.append(id.low, to: &out)
         out.append(contentsOf: binding)
         return out
     }
@@ -62,20 +62,9 @@ struct RequestStatePayload: Equatable {
     /// Parses the layout; `nil` unless `bytes` has exactly its size.
     init?(bytes: [UInt8]) {
         guard bytes.count == Self.byteCount else { return nil }
-        issuedAtMilliseconds = Int64(bitPattern: Self.read(bytes, at: 0))
-        expiresAtMilliseconds = Int64(bitPattern: Self.read(bytes, at: 8))
-        id = RequestStateID(high: Self.read(bytes, at: 16), low: Self.read(bytes, at: 24))
+        issuedAtMilliseconds = Int64(bitPattern: SealedBytes.read(bytes[...], at: 0))
+        expiresAtMilliseconds = Int64(bitPattern: SealedBytes.read(bytes[...], at: 8))
+        id = RequestStateID(high: SealedBytes.read(bytes[...], at: 16), low: SealedBytes.read(bytes[...], at: 24))
         binding = Array(bytes[32...])
-    }
-
-    private static func append(_ v: UInt64, to out: inout [UInt8]) {
-        for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
-    }
-
-    /// Big-endian UInt64 at `offset`; the caller has checked the length.
-    private static func read(_ bytes: [UInt8], at offset: Int) -> UInt64 {
-        var v: UInt64 = 0
-        for b in bytes[offset..<(offset + 8)] { v = v << 8 | UInt64(b) }
-        return v
     }
 }

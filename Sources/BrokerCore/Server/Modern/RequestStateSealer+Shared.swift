@@ -36,9 +36,8 @@ extension RequestStateSealer {
     /// `rs:<32 hex digits>`: the identity is random, fixed-size and says nothing about the call.
     static func usedKey(_ id: RequestStateID) -> String {
         var bytes: [UInt8] = []
-        for word in [id.high, id.low] {
-            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: word >> UInt64(shift))) }
-        }
+        SealedBytes.append(id.high, to: &bytes)
+        SealedBytes.append(id.low, to: &bytes)
         return "rs:" + Hex.lowercase(bytes)
     }
 }
