@@ -191,7 +191,7 @@ policy:
 
 
 class Broker:
-    def __init__(self, name: str, config: str) -> None:
+    def __init__(self, name: str, config: str, env: dict[str, str] | None = None) -> None:
         self.path = WORK / f"{name}.yaml"
         self.path.write_text(config)
         self.port_file = WORK / f"{name}.port"
@@ -199,7 +199,8 @@ class Broker:
         self.log = open(WORK / f"{name}.log", "w")
         self.started = time.monotonic()
         self.proc = subprocess.Popen(["taskset", "-c", SERVER_CORE, str(BROKER), "serve", "--config", str(self.path), "--port", "0",
-                                      "--port-file", str(self.port_file)], stdout=self.log, stderr=self.log)
+                                      "--port-file", str(self.port_file)], stdout=self.log, stderr=self.log,
+                                     env={**os.environ, **(env or {})})
         while not (self.port_file.exists() and self.port_file.read_text().strip()):
             if self.proc.poll() is not None:
                 sys.exit(f"broker exited: see {WORK}/{name}.log")
@@ -318,6 +319,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--connections", default="1,16,64")
     ap.add_argument("--only", default="", help="comma-separated workload ids to run (default: all)")
+    ap.add_argument("--targets", default="", help="comma-separated targets to run, e.g. direct,nginx_proxy,broker (default: all)")
     ap.add_argument("--profile", action="store_true", help="after the matrix, sample the broker with perf during each broker workload")
     ap.add_argument("--profile-connections", type=int, default=16, help="connections while profiling (default 16)")
     a = ap.parse_args()
@@ -421,15 +423,17 @@ def main() -> int:
                                                                        "BENCH_EXPECT": "Unknown tool: hr__get_compensation", "BENCH_REJECT": '"result"'}))]),
         ]
         brokers = {"bench": main_broker, "list1000": list_broker, "nometrics": plain_broker, "limits": limits_broker, "shared": shared_broker}
+        by_target = {"broker_no_metrics": plain_broker, "broker_limits": limits_broker, "broker_shared": shared_broker}
         if a.only:
             workloads = [w for w in workloads if w[0] in a.only.split(",")]
+        if a.targets:
+            workloads = [(wid, title, [t for t in targets if t[0] in a.targets.split(",")]) for wid, title, targets in workloads]
         for wid, title, targets in workloads:
             step(f"{title}")
             for conns in conns_list:
                 # Rounds interleave the targets, so a slow spell of the machine does not land on one target alone.
                 for rnd, (target, run) in ((r, t) for r in range(a.rounds) for t in targets):
-                    b = (list_broker if wid == "tools_list_1000" else plain_broker if target == "broker_no_metrics" else limits_broker
-                         if target == "broker_limits" else shared_broker if target == "broker_shared" else main_broker)
+                    b = list_broker if wid == "tools_list_1000" else by_target.get(target, main_broker)
                     cpu0 = b.cpu_seconds() if target.startswith("broker") else None
                     r = run(conns)
                     row = {"workload": wid, "title": title, "target": target, "connections": conns, "round": rnd + 1, **r}
