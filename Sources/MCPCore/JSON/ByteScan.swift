@@ -4,9 +4,9 @@
 ///
 /// Each function takes eight bytes as one little-endian `UInt64` (byte `i` in bits `8i..<8i+8`) and returns a
 /// mask with bit `8i+7` set exactly for the bytes in the class, so `mask.trailingZeroBitCount >> 3` is the index
-/// of the first one (8 when there is none). The arithmetic is the carry-free form: every lane is reduced to 7 bits
-/// before an addition, so no lane's carry reaches its neighbour and the masks have no false positives (the
-/// classic `(x - 0x01…) & ~x & 0x80…` form does, after a matching byte). Loads go through ``word(_:at:)``, which
+/// of the first one (8 when there is none). The arithmetic is the carry-free form: every lane is reduced to its low
+/// seven bits t before an addition (t + 0x7F, t + 0x60 stay below 0x100), so no lane's carry reaches its neighbour
+/// and the masks are exact (the classic `(x - 0x01…) & ~x & 0x80…` form can flag the byte after a match). Loads go through ``word(_:at:)``, which
 /// its callers only use where they have checked that eight bytes remain.
 enum ByteScan {
     static let ones: UInt64 = 0x0101_0101_0101_0101
@@ -19,45 +19,39 @@ enum ByteScan {
         UInt64(littleEndian: UnsafeRawPointer(base + offset).loadUnaligned(as: UInt64.self))
     }
 
-    /// High bit of every lane that is zero.
-    @inline(__always)
-    static func zeroLanes(_ x: UInt64) -> UInt64 {
-        // (lane & 0x7F) + 0x7F sets bit 7 unless the low seven bits are zero; or-ing the lane adds bit 7 itself.
-        ~(((x & low7) &+ low7) | x) & high
-    }
-
-    /// High bit of every lane equal to `byte`.
-    @inline(__always)
-    static func lanes(_ w: UInt64, equalTo byte: UInt8) -> UInt64 {
-        zeroLanes(w ^ (ones &* UInt64(byte)))
-    }
-
-    /// High bit of every lane below 0x20 (the control characters JSON strings may not hold raw).
-    @inline(__always)
-    static func controlLanes(_ w: UInt64) -> UInt64 {
-        // (lane & 0x7F) + 0x60 reaches bit 7 exactly when the low seven bits are >= 0x20; a set bit 7 in the
-        // lane itself means >= 0x80.
-        ~(((w & low7) &+ (ones &* 0x60)) | w) & high
-    }
-
     /// Bytes that end a run of plain string text: `"`, `\`, controls, and non-ASCII (checked as UTF-8 one
     /// sequence at a time).
     @inline(__always)
     static func stringStops(_ w: UInt64) -> UInt64 {
-        (w & high) | controlLanes(w) | lanes(w, equalTo: UInt8(ascii: "\"")) | lanes(w, equalTo: UInt8(ascii: "\\"))
+        // Per lane, on its low seven bits t: bit 7 of t + 0x60 says t >= 0x20, bit 7 of (t ^ c) + 0x7F says t != c.
+        // A lane is plain text when all three hold and its own bit 7 is clear: one `and` folds the three tests.
+        let t = w & low7
+        let printable = t &+ (ones &* 0x60)
+        let notQuote = (t ^ (ones &* 0x22)) &+ low7
+        let notBackslash = (t ^ (ones &* 0x5C)) &+ low7
+        return (~(printable & notQuote & notBackslash) | w) & high
     }
 
     /// Bytes a JSON string literal must escape: `"`, `\` and controls (UTF-8 is copied as it is).
     @inline(__always)
     static func escapeLanes(_ w: UInt64) -> UInt64 {
-        controlLanes(w) | lanes(w, equalTo: UInt8(ascii: "\"")) | lanes(w, equalTo: UInt8(ascii: "\\"))
+        let t = w & low7
+        let printable = t &+ (ones &* 0x60)
+        let notQuote = (t ^ (ones &* 0x22)) &+ low7
+        let notBackslash = (t ^ (ones &* 0x5C)) &+ low7
+        // Bytes >= 0x80 pass: their low seven bits may look like a quote or a control, so their bit 7 clears them.
+        return ~(printable & notQuote & notBackslash) & ~w & high
     }
 
     /// Bytes that are not JSON whitespace (space, tab, line feed, carriage return).
     @inline(__always)
     static func nonWhitespace(_ w: UInt64) -> UInt64 {
-        let space = lanes(w, equalTo: 0x20) | lanes(w, equalTo: 0x0A) | lanes(w, equalTo: 0x0D) | lanes(w, equalTo: 0x09)
-        return ~space & high
+        let t = w & low7
+        let notSpace = (t ^ (ones &* 0x20)) &+ low7
+        let notNewline = (t ^ (ones &* 0x0A)) &+ low7
+        let notReturn = (t ^ (ones &* 0x0D)) &+ low7
+        let notTab = (t ^ (ones &* 0x09)) &+ low7
+        return ((notSpace & notNewline & notReturn & notTab) | w) & high
     }
 
     /// Index (0–7) of the first byte flagged in `mask`, which must not be zero.

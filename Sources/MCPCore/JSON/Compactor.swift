@@ -15,7 +15,6 @@ struct Compactor {
     /// At least `written + count` bytes when scanning starts: the output never gets ahead of the input.
     let output: UnsafeMutablePointer<UInt8>
     let maxDepth: Int
-    var index = 0
     /// Bytes of `output` holding compact text so far.
     var written: Int
     /// Start of the input not yet copied to `output`.
@@ -39,20 +38,93 @@ struct Compactor {
     }
 
     /// Exactly one value with optional surrounding whitespace; returns its shape.
+    ///
+    /// One loop over the tokens with an explicit stack of open containers rather than a recursive descent: the
+    /// position stays in a register and a token costs no call, which is most of the time on token-dense documents.
+    /// Each step mirrors the recursive grammar it replaced, so errors name the same offset and reason.
     mutating func document() throws(JSONParseError) -> EncodedJSON.Kind {
-        skipWhitespace()
-        guard index < count else { throw fail("empty document") }
+        var i = skipWhitespace(from: 0)
+        guard i < count else { throw fail(i, "empty document") }
         let kind: EncodedJSON.Kind =
-            switch input[index] {
+            switch input[i] {
             case UInt8(ascii: "{"): .object
             case UInt8(ascii: "["): .array
             default: .scalar
             }
-        try value(depth: 0)
-        skipWhitespace()
-        if index != count { throw fail("unexpected data after the JSON value") }
+        var open = NestingStack()
+        var next = Expect.value
+        tokens: while true {
+            switch next {
+            case .value:
+                guard i < count else { throw fail(i, "unexpected end of input") }
+                let c = input[i]
+                switch c {
+                case UInt8(ascii: "\""):
+                    i = try string(from: i)
+                    next = .separator
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    if open.depth >= maxDepth { throw fail(i, "nesting deeper than \(maxDepth)") }
+                    let keyed = c == UInt8(ascii: "{")
+                    i = skipWhitespace(from: i + 1)
+                    if i < count, input[i] == (keyed ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                        i += 1
+                        next = .separator
+                    } else {
+                        open.push(keyed: keyed)
+                        next = keyed ? .key : .value
+                    }
+                case UInt8(ascii: "t"):
+                    i = try literal("true", at: i)
+                    next = .separator
+                case UInt8(ascii: "f"):
+                    i = try literal("false", at: i)
+                    next = .separator
+                case UInt8(ascii: "n"):
+                    i = try literal("null", at: i)
+                    next = .separator
+                case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    i = try number(from: i)
+                    next = .separator
+                default:
+                    throw fail(i, "unexpected character")
+                }
+            case .key:
+                guard i < count, input[i] == UInt8(ascii: "\"") else { throw fail(i, "expected a string key") }
+                i = skipWhitespace(from: try string(from: i))
+                guard i < count, input[i] == UInt8(ascii: ":") else { throw fail(i, "expected ':'") }
+                i = skipWhitespace(from: i + 1)
+                next = .value
+            case .separator:
+                guard open.depth > 0 else { break tokens }
+                i = skipWhitespace(from: i)
+                guard i < count else { throw fail(i, "unexpected end of input") }
+                let keyed = open.innermostIsKeyed
+                let c = input[i]
+                if c == UInt8(ascii: ",") {
+                    i = skipWhitespace(from: i + 1)
+                    next = keyed ? .key : .value
+                } else if c == (keyed ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    i += 1
+                    open.pop()
+                } else {
+                    throw fail(i, keyed ? "expected ',' or '}'" : "expected ',' or ']'")
+                }
+            }
+        }
+        i = skipWhitespace(from: i)
+        if i != count { throw fail(i, "unexpected data after the JSON value") }
         if compacted { flush(upTo: count) }
         return kind
+    }
+
+    /// What the token loop reads next.
+    enum Expect {
+        /// Any value (after `[`, `,` in an array, `:`, or at the top).
+        case value
+        /// A member's key (after `{` or `,` in an object).
+        case key
+        /// `,` or the innermost container's close, or the end when no container is open.
+        case separator
     }
 
     /// Copies everything not yet copied (the caller wants the text in `output` even when nothing was dropped).
@@ -60,40 +132,47 @@ struct Compactor {
         flush(upTo: count)
     }
 
-    func fail(_ reason: String) -> JSONParseError { JSONParseError(offset: index, reason: reason) }
+    func fail(_ offset: Int, _ reason: String) -> JSONParseError { JSONParseError(offset: offset, reason: reason) }
 
+    /// The offset of the first non-whitespace byte from `i`; a dropped run is copied around (see ``flush(upTo:)``).
     @inline(__always)
-    mutating func skipWhitespace() {
+    mutating func skipWhitespace(from i: Int) -> Int {
         // Most tokens follow each other directly, and every JSON whitespace byte is <= 0x20: one compare settles it.
-        guard index < count, input[index] <= 0x20 else { return }
-        skipWhitespaceRun()
+        guard i < count, input[i] <= 0x20 else { return i }
+        if input[i] == 0x20, i + 1 < count, input[i + 1] > 0x20 {
+            // The single space many writers put after `,` and `:`: no word needed.
+            drop(from: i, to: i + 1)
+            return i + 1
+        }
+        return skipWhitespaceRun(from: i)
     }
 
-    /// The whitespace run at `index` (whose byte is <= 0x20, possibly a control character the grammar refuses).
-    mutating func skipWhitespaceRun() {
-        var i = index
-        if input[i] == 0x20, i + 1 < count, input[i + 1] > 0x20 {
-            i += 1  // the single space after `,` and `:` that many writers put: no word needed
-        } else {
-            while true {
-                if i <= lastWord {
-                    let stops = ByteScan.nonWhitespace(ByteScan.word(base, at: i))
-                    if stops != 0 {
-                        i += ByteScan.firstLane(stops)
-                        break
-                    }
-                    i += 8
-                } else {
-                    while i < count, isWhitespace(input[i]) { i += 1 }
+    /// The whitespace run at `i` (whose byte is <= 0x20, possibly a control character the grammar refuses).
+    mutating func skipWhitespaceRun(from start: Int) -> Int {
+        var i = start
+        while true {
+            if i <= lastWord {
+                let stops = ByteScan.nonWhitespace(ByteScan.word(base, at: i))
+                if stops != 0 {
+                    i += ByteScan.firstLane(stops)
                     break
                 }
+                i += 8
+            } else {
+                while i < count, isWhitespace(input[i]) { i += 1 }
+                break
             }
         }
-        guard i > index else { return }
+        if i > start { drop(from: start, to: i) }
+        return i
+    }
+
+    /// Leaves `input[start..<end]` (whitespace) out of the compact text.
+    @inline(__always)
+    mutating func drop(from start: Int, to end: Int) {
         compacted = true
-        flush(upTo: index)
-        index = i
-        runStart = i
+        flush(upTo: start)
+        runStart = end
     }
 
     @inline(__always)
@@ -121,96 +200,58 @@ struct Compactor {
         runStart = end
     }
 
-    mutating func value(depth: Int) throws(JSONParseError) {
-        guard index < count else { throw fail("unexpected end of input") }
-        switch input[index] {
-        case UInt8(ascii: "\""): try string()
-        case UInt8(ascii: "{"): try container(depth: depth + 1, close: UInt8(ascii: "}"), keyed: true)
-        case UInt8(ascii: "["): try container(depth: depth + 1, close: UInt8(ascii: "]"), keyed: false)
-        case UInt8(ascii: "t"): try literal("true")
-        case UInt8(ascii: "f"): try literal("false")
-        case UInt8(ascii: "n"): try literal("null")
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
-        default: throw fail("unexpected character")
-        }
-    }
-
-    mutating func literal(_ text: StaticString) throws(JSONParseError) {
+    /// `text` at `i`; returns the offset after it.
+    func literal(_ text: StaticString, at i: Int) throws(JSONParseError) -> Int {
         let n = text.utf8CodeUnitCount
-        guard index <= count - n else { throw fail("unexpected end of input") }
-        for i in 0..<n where input[index + i] != text.utf8Start[i] { throw fail("invalid literal") }
-        index += n
+        guard i <= count - n else { throw fail(i, "unexpected end of input") }
+        for k in 0..<n where input[i + k] != text.utf8Start[k] { throw fail(i, "invalid literal") }
+        return i + n
     }
 
-    mutating func container(depth: Int, close: UInt8, keyed: Bool) throws(JSONParseError) {
-        if depth > maxDepth { throw fail("nesting deeper than \(maxDepth)") }
-        index += 1
-        skipWhitespace()
-        if index < count, input[index] == close {
-            index += 1
-            return
-        }
-        while true {
-            skipWhitespace()
-            if keyed {
-                guard index < count, input[index] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
-                try string()
-                skipWhitespace()
-                guard index < count, input[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-                index += 1
-                skipWhitespace()
-            }
-            try value(depth: depth)
-            skipWhitespace()
-            guard index < count else { throw fail("unexpected end of input") }
-            let c = input[index]
-            index += 1
-            if c == UInt8(ascii: ",") { continue }
-            if c == close { return }
-            index -= 1
-            throw fail(keyed ? "expected ',' or '}'" : "expected ',' or ']'")
-        }
-    }
-
-    mutating func number() throws(JSONParseError) {
-        if input[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < count else { throw fail("invalid number") }
-        if input[index] == UInt8(ascii: "0") {
-            index += 1
-        } else if isDigit(input[index]) {
-            digits()
+    /// A number starting at `i` (a `-` or a digit); returns the offset after it.
+    func number(from start: Int) throws(JSONParseError) -> Int {
+        var i = start
+        if input[i] == UInt8(ascii: "-") { i += 1 }
+        guard i < count else { throw fail(i, "invalid number") }
+        if input[i] == UInt8(ascii: "0") {
+            i += 1
+        } else if isDigit(input[i]) {
+            i = digits(from: i)
         } else {
-            throw fail("invalid number")
+            throw fail(i, "invalid number")
         }
-        if index < count, input[index] == UInt8(ascii: ".") {
-            index += 1
-            guard index < count, isDigit(input[index]) else { throw fail("invalid number") }
-            digits()
+        if i < count, input[i] == UInt8(ascii: ".") {
+            i += 1
+            guard i < count, isDigit(input[i]) else { throw fail(i, "invalid number") }
+            i = digits(from: i)
         }
-        if index < count, input[index] | 0x20 == UInt8(ascii: "e") {
-            index += 1
-            if index < count, input[index] == UInt8(ascii: "+") || input[index] == UInt8(ascii: "-") { index += 1 }
-            guard index < count, isDigit(input[index]) else { throw fail("invalid number") }
-            digits()
+        if i < count, input[i] | 0x20 == UInt8(ascii: "e") {
+            i += 1
+            if i < count, input[i] == UInt8(ascii: "+") || input[i] == UInt8(ascii: "-") { i += 1 }
+            guard i < count, isDigit(input[i]) else { throw fail(i, "invalid number") }
+            i = digits(from: i)
         }
+        return i
     }
 
     @inline(__always)
-    mutating func digits() {
-        var i = index
+    func digits(from start: Int) -> Int {
+        var i = start
         while i < count, isDigit(input[i]) { i += 1 }
-        index = i
+        return i
     }
 
     @inline(__always)
     func isDigit(_ c: UInt8) -> Bool { c &- UInt8(ascii: "0") < 10 }
 
-    /// A string token: escapes checked, raw control characters refused, UTF-8 checked; kept as written.
-    mutating func string() throws(JSONParseError) {
-        index += 1
+    /// A string token at `i` (its opening quote): escapes checked, raw control characters refused, UTF-8 checked;
+    /// kept as written. Returns the offset after the closing quote. Inlined into the token loop: most strings are
+    /// a word or two, and a call would cost as much as scanning them.
+    @inline(__always)
+    func string(from start: Int) throws(JSONParseError) -> Int {
+        var i = start + 1
         while true {
             // The common run: printable ASCII without quote or backslash, eight bytes per step while eight remain.
-            var i = index
             while true {
                 if i <= lastWord {
                     let stops = ByteScan.stringStops(ByteScan.word(base, at: i))
@@ -228,43 +269,41 @@ struct Compactor {
                     break
                 }
             }
-            index = i
-            guard index < count else { throw fail("unterminated string") }
-            let c = input[index]
-            if c == UInt8(ascii: "\"") {
-                index += 1
-                return
-            }
+            guard i < count else { throw fail(i, "unterminated string") }
+            let c = input[i]
+            if c == UInt8(ascii: "\"") { return i + 1 }
             if c == UInt8(ascii: "\\") {
-                try escape()
+                i = try escape(at: i)
             } else if c < 0x20 {
-                throw fail("control character in string")
+                throw fail(i, "control character in string")
             } else {
-                try multiByte(lead: c)
+                i = try multiByte(at: i, lead: c)
             }
         }
     }
 
-    mutating func escape() throws(JSONParseError) {
-        index += 1
-        guard index < count else { throw fail("unterminated string") }
-        switch input[index] {
+    /// The escape whose backslash is at `backslash`; returns the offset after it.
+    func escape(at backslash: Int) throws(JSONParseError) -> Int {
+        let i = backslash + 1
+        guard i < count else { throw fail(i, "unterminated string") }
+        switch input[i] {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
             UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-            index += 1
+            return i + 1
         case UInt8(ascii: "u"):
-            guard index < count - 4 else { throw fail("unterminated string") }
-            for i in 1...4 where !isHex(input[index + i]) { throw fail("invalid \\u escape") }
-            index += 5
+            guard i < count - 4 else { throw fail(i, "unterminated string") }
+            for k in 1...4 where !isHex(input[i + k]) { throw fail(i, "invalid \\u escape") }
+            return i + 5
         default:
-            throw fail("invalid escape")
+            throw fail(i, "invalid escape")
         }
     }
 
     func isHex(_ c: UInt8) -> Bool { isDigit(c) || (c | 0x20) &- UInt8(ascii: "a") < 6 }
 
-    /// One UTF-8 sequence of 2–4 bytes (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
-    mutating func multiByte(lead: UInt8) throws(JSONParseError) {
+    /// One UTF-8 sequence of 2–4 bytes at `i` (RFC 3629: no overlong forms, no surrogates, nothing above
+    /// U+10FFFF); returns the offset after it.
+    func multiByte(at i: Int, lead: UInt8) throws(JSONParseError) -> Int {
         let length: Int
         var low: UInt8 = 0x80, high: UInt8 = 0xBF
         switch lead {
@@ -275,12 +314,12 @@ struct Compactor {
         case 0xF0: (length, low) = (4, 0x90)
         case 0xF1...0xF3: length = 4
         case 0xF4: (length, high) = (4, 0x8F)
-        default: throw fail("invalid UTF-8 in string")
+        default: throw fail(i, "invalid UTF-8 in string")
         }
-        guard index <= count - length else { throw fail("invalid UTF-8 in string") }
-        let second = input[index + 1]
-        guard second >= low, second <= high else { throw fail("invalid UTF-8 in string") }
-        for i in 2..<length where input[index + i] & 0xC0 != 0x80 { throw fail("invalid UTF-8 in string") }
-        index += length
+        guard i <= count - length else { throw fail(i, "invalid UTF-8 in string") }
+        let second = input[i + 1]
+        guard second >= low, second <= high else { throw fail(i, "invalid UTF-8 in string") }
+        for k in 2..<length where input[i + k] & 0xC0 != 0x80 { throw fail(i, "invalid UTF-8 in string") }
+        return i + length
     }
 }
