@@ -36,7 +36,7 @@ final class FastScannerPropertyTests: XCTestCase {
                     if round % 3 == 1 { bytes = [UInt8](repeating: [0x22, 0x00, 0x20, 0x5C][round % 4], count: 8) }
                     if round % 3 == 2 { bytes = [UInt8](repeating: [0x61, 0xFF, 0x7F, 0x80][round % 4], count: 8) }
                     bytes[lane] = UInt8(value)
-                    let word = bytes.withUnsafeBufferPointer { ByteScan.word($0.baseAddress!, at: 0) }
+                    let word = bytes.withUnsafeBufferPointer { $0.baseAddress.map { ByteScan.word($0, at: 0) } ?? 0 }
                     for (name, mask, member) in classes {
                         let expected = bytes.enumerated().reduce(UInt64(0)) { $0 | (member($1.element) ? UInt64(0x80) << (8 * UInt64($1.offset)) : 0) }
                         XCTAssertEqual(mask(word), expected, "\(name) \(bytes)")
