@@ -106,13 +106,13 @@ final class RESTBackend: Backend, CredentialScopeReporting {
     /// depth), compacted, and wrapped as `{"items": …}` unless it is an object.
     func relay(_ response: CurlResponse) throws(BrokerError) -> ToolOutput {
         if response.body.isEmpty { return ToolOutput(structured: .object([:])) }
-        let document: EncodedJSON
+        let structured: EncodedJSON
         do {
-            document = try EncodedJSON.validating(response.body, maxDepth: configuration.maxJSONDepth)
+            // One pass: checked, compacted and (unless an object) wrapped straight into the result's buffer.
+            structured = try EncodedJSON.validatingObject(response.body, wrappingOthersIn: "items", maxDepth: configuration.maxJSONDepth)
         } catch {
             throw BrokerError(.backendError, "The \(name) service returned a response that is not valid JSON.", retriable: false, backend: name, detail: error.description)
         }
-        let structured = document.kind == .object ? document : document.wrapped(in: "items")
         return ToolOutput(encodedStructured: structured, text: structured.preview(limit: Self.textPreviewBytes))
     }
 

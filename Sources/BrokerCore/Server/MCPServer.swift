@@ -191,7 +191,7 @@ public final class MCPServer: Sendable {
             return ({ RPCEncoding.result(id: request.id, value) }, tool, errorType, nil)
         case .success(.toolResult(let content, let structured)):
             let encode = {
-                RPCEncoding.result(id: request.id, capacity: structured.bytes.count + 512) { out in
+                RPCEncoding.result(id: request.id, capacity: CallToolResult.encodedSizeEstimate(content: content, structuredContent: structured)) { out in
                     let start = out.count
                     CallToolResult.encode(content: content, structuredContent: structured, into: &out)
                     amend?.amend(&out, from: start, method: "tools/call")

@@ -33,10 +33,13 @@ public struct EncodedJSON: Sendable, Equatable {
         var compacted = false
         var failure: JSONParseError?
         // The compact text can only be shorter, so one uninitialized buffer of the input's size holds it; runs are
-        // copied into it with memcpy rather than appended (a pretty-printed document has a run per line).
+        // copied into it in bulk rather than appended (a pretty-printed document has a run per line).
         let output = input.withUnsafeBufferPointer { buffer in
             [UInt8](unsafeUninitializedCapacity: buffer.count) { out, written in
-                var scanner = Compactor(input: buffer, output: out, maxDepth: maxDepth)
+                guard var scanner = Compactor(input: buffer, output: out, maxDepth: maxDepth) else {
+                    failure = JSONParseError(offset: 0, reason: "empty document")
+                    return
+                }
                 do throws(JSONParseError) {
                     kind = try scanner.document()
                 } catch {
@@ -49,6 +52,43 @@ public struct EncodedJSON: Sendable, Equatable {
         if let failure { throw failure }
         // Already compact (the usual machine-written response): share the input, copy nothing.
         return EncodedJSON(bytes: compacted ? output : input, kind: kind)
+    }
+
+    /// ``validating(_:maxDepth:)`` for a tool's `structuredContent`, which must be an object: an object comes back
+    /// as it is, anything else as `{"<key>":<value>}`. The same bytes as `validating(input).wrapped(in: key)`, but
+    /// a value that needs wrapping is compacted straight behind the key instead of being copied a second time.
+    public static func validatingObject(_ input: [UInt8], wrappingOthersIn key: String, maxDepth: Int = 64) throws(JSONParseError) -> EncodedJSON {
+        // Leading whitespace is rare and short; the first token decides whether there is anything to wrap.
+        var first = 0
+        while first < input.count, input[first] == 0x20 || input[first] == 0x0A || input[first] == 0x0D || input[first] == 0x09 {
+            first += 1
+        }
+        guard first < input.count, input[first] != UInt8(ascii: "{") else { return try validating(input, maxDepth: maxDepth) }
+        var prefix: [UInt8] = [UInt8(ascii: "{")]
+        JSONWriter.writeString(key, into: &prefix)
+        prefix.append(UInt8(ascii: ":"))
+        var failure: JSONParseError?
+        let output = input.withUnsafeBufferPointer { buffer in
+            [UInt8](unsafeUninitializedCapacity: prefix.count + buffer.count + 1) { out, written in
+                _ = out.initialize(fromContentsOf: prefix)
+                guard var scanner = Compactor(input: buffer, output: out, written: prefix.count, maxDepth: maxDepth) else {
+                    failure = JSONParseError(offset: 0, reason: "empty document")
+                    return
+                }
+                do throws(JSONParseError) {
+                    _ = try scanner.document()
+                } catch {
+                    failure = error
+                }
+                guard failure == nil else { return }
+                scanner.flushAll()
+                // The scanner leaves at least one byte: it wrote at most `buffer.count` after the prefix.
+                out[scanner.written] = UInt8(ascii: "}")
+                written = scanner.written + 1
+            }
+        }
+        if let failure { throw failure }
+        return EncodedJSON(bytes: output, kind: .object)
     }
 
     /// `{"<key>":<this value>}`: wraps an array or scalar so it can be a tool's `structuredContent`.
@@ -80,213 +120,5 @@ public struct EncodedJSON: Sendable, Equatable {
     /// stricter tree parser refuses.
     public func decoded(maxDepth: Int = 512) -> JSONValue? {
         try? JSONParser.parse(bytes, limits: .init(maxDepth: maxDepth, rejectNUL: false))
-    }
-}
-
-/// Checks one value; when whitespace separates tokens it writes the compact text to `output` by copying the
-/// runs between whitespace in bulk, so a compact document is never copied at all.
-private struct Compactor {
-    let input: UnsafeBufferPointer<UInt8>
-    /// At least `input.count` bytes; the first `written` are the compact text so far.
-    let output: UnsafeMutableBufferPointer<UInt8>
-    let maxDepth: Int
-    var index = 0
-    var written = 0
-    /// Start of the input not yet copied to `output`.
-    var runStart = 0
-    /// Whether any whitespace was dropped (otherwise `output` is unused).
-    var compacted = false
-
-    init(input: UnsafeBufferPointer<UInt8>, output: UnsafeMutableBufferPointer<UInt8>, maxDepth: Int) {
-        self.input = input
-        self.output = output
-        self.maxDepth = maxDepth
-    }
-
-    /// Exactly one value with optional surrounding whitespace; returns its shape.
-    mutating func document() throws(JSONParseError) -> EncodedJSON.Kind {
-        skipWhitespace()
-        guard index < input.count else { throw fail("empty document") }
-        let kind: EncodedJSON.Kind =
-            switch input[index] {
-            case UInt8(ascii: "{"): .object
-            case UInt8(ascii: "["): .array
-            default: .scalar
-            }
-        try value(depth: 0)
-        skipWhitespace()
-        if index != input.count { throw fail("unexpected data after the JSON value") }
-        if compacted { flush(upTo: input.count) }
-        return kind
-    }
-
-    func fail(_ reason: String) -> JSONParseError { JSONParseError(offset: index, reason: reason) }
-
-    mutating func skipWhitespace() {
-        let start = index
-        while index < input.count {
-            let c = input[index]
-            guard c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 else { break }
-            index += 1
-        }
-        guard index > start else { return }
-        compacted = true
-        flush(upTo: start)
-        runStart = index
-    }
-
-    /// Copies the pending run `input[runStart..<end]` to the output in one memcpy.
-    mutating func flush(upTo end: Int) {
-        let count = end - runStart
-        if count > 0, let source = input.baseAddress, let target = output.baseAddress {
-            (target + written).update(from: source + runStart, count: count)
-            written += count
-        }
-        runStart = end
-    }
-
-    mutating func value(depth: Int) throws(JSONParseError) {
-        guard index < input.count else { throw fail("unexpected end of input") }
-        switch input[index] {
-        case UInt8(ascii: "{"): try container(depth: depth + 1, close: UInt8(ascii: "}"), keyed: true)
-        case UInt8(ascii: "["): try container(depth: depth + 1, close: UInt8(ascii: "]"), keyed: false)
-        case UInt8(ascii: "\""): try string()
-        case UInt8(ascii: "t"): try literal("true")
-        case UInt8(ascii: "f"): try literal("false")
-        case UInt8(ascii: "n"): try literal("null")
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
-        default: throw fail("unexpected character")
-        }
-    }
-
-    mutating func literal(_ text: StaticString) throws(JSONParseError) {
-        let n = text.utf8CodeUnitCount
-        guard index + n <= input.count else { throw fail("unexpected end of input") }
-        for i in 0..<n where input[index + i] != text.utf8Start[i] { throw fail("invalid literal") }
-        index += n
-    }
-
-    mutating func container(depth: Int, close: UInt8, keyed: Bool) throws(JSONParseError) {
-        if depth > maxDepth { throw fail("nesting deeper than \(maxDepth)") }
-        index += 1
-        skipWhitespace()
-        if index < input.count, input[index] == close {
-            index += 1
-            return
-        }
-        while true {
-            skipWhitespace()
-            if keyed {
-                guard index < input.count, input[index] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
-                try string()
-                skipWhitespace()
-                guard index < input.count, input[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-                index += 1
-                skipWhitespace()
-            }
-            try value(depth: depth)
-            skipWhitespace()
-            guard index < input.count else { throw fail("unexpected end of input") }
-            let c = input[index]
-            index += 1
-            if c == UInt8(ascii: ",") { continue }
-            if c == close { return }
-            index -= 1
-            throw fail(keyed ? "expected ',' or '}'" : "expected ',' or ']'")
-        }
-    }
-
-    mutating func number() throws(JSONParseError) {
-        if input[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < input.count else { throw fail("invalid number") }
-        if input[index] == UInt8(ascii: "0") {
-            index += 1
-        } else if isDigit(input[index]) {
-            digits()
-        } else {
-            throw fail("invalid number")
-        }
-        if index < input.count, input[index] == UInt8(ascii: ".") {
-            index += 1
-            guard index < input.count, isDigit(input[index]) else { throw fail("invalid number") }
-            digits()
-        }
-        if index < input.count, input[index] | 0x20 == UInt8(ascii: "e") {
-            index += 1
-            if index < input.count, input[index] == UInt8(ascii: "+") || input[index] == UInt8(ascii: "-") { index += 1 }
-            guard index < input.count, isDigit(input[index]) else { throw fail("invalid number") }
-            digits()
-        }
-    }
-
-    mutating func digits() {
-        while index < input.count, isDigit(input[index]) { index += 1 }
-    }
-
-    func isDigit(_ c: UInt8) -> Bool { c &- UInt8(ascii: "0") < 10 }
-
-    /// A string token: escapes checked, raw control characters refused, UTF-8 checked; kept as written.
-    mutating func string() throws(JSONParseError) {
-        index += 1
-        while true {
-            // The common run: printable ASCII without quote or backslash.
-            while index < input.count {
-                let c = input[index]
-                guard c >= 0x20, c < 0x80, c != UInt8(ascii: "\""), c != UInt8(ascii: "\\") else { break }
-                index += 1
-            }
-            guard index < input.count else { throw fail("unterminated string") }
-            let c = input[index]
-            if c == UInt8(ascii: "\"") {
-                index += 1
-                return
-            }
-            if c == UInt8(ascii: "\\") {
-                try escape()
-            } else if c < 0x20 {
-                throw fail("control character in string")
-            } else {
-                try multiByte(lead: c)
-            }
-        }
-    }
-
-    mutating func escape() throws(JSONParseError) {
-        index += 1
-        guard index < input.count else { throw fail("unterminated string") }
-        switch input[index] {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
-            UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-            index += 1
-        case UInt8(ascii: "u"):
-            guard index + 4 < input.count else { throw fail("unterminated string") }
-            for i in 1...4 where !isHex(input[index + i]) { throw fail("invalid \\u escape") }
-            index += 5
-        default:
-            throw fail("invalid escape")
-        }
-    }
-
-    func isHex(_ c: UInt8) -> Bool { isDigit(c) || (c | 0x20) &- UInt8(ascii: "a") < 6 }
-
-    /// One UTF-8 sequence of 2–4 bytes (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
-    mutating func multiByte(lead: UInt8) throws(JSONParseError) {
-        let count: Int
-        var low: UInt8 = 0x80, high: UInt8 = 0xBF
-        switch lead {
-        case 0xC2...0xDF: count = 2
-        case 0xE0: (count, low) = (3, 0xA0)
-        case 0xE1...0xEC, 0xEE...0xEF: count = 3
-        case 0xED: (count, high) = (3, 0x9F)
-        case 0xF0: (count, low) = (4, 0x90)
-        case 0xF1...0xF3: count = 4
-        case 0xF4: (count, high) = (4, 0x8F)
-        default: throw fail("invalid UTF-8 in string")
-        }
-        guard index + count <= input.count else { throw fail("invalid UTF-8 in string") }
-        let second = input[index + 1]
-        guard second >= low, second <= high else { throw fail("invalid UTF-8 in string") }
-        for i in 2..<count where input[index + i] & 0xC0 != 0x80 { throw fail("invalid UTF-8 in string") }
-        index += count
     }
 }

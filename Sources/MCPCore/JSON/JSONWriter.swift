@@ -62,15 +62,7 @@ public enum JSONWriter {
         out.append(UInt8(ascii: "\""))
         // Fast path: copy runs of bytes that need no escaping in bulk (most strings are one such run).
         let copied: Bool = s.utf8.withContiguousStorageIfAvailable { bytes in
-            var start = 0
-            for i in 0..<bytes.count {
-                let c = bytes[i]
-                guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
-                if start < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<i])) }
-                escape(c, into: &out)
-                start = i + 1
-            }
-            if start < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<bytes.count])) }
+            appendEscaped(bytes, into: &out)
             return true
         } ?? false
         if !copied {
@@ -78,6 +70,36 @@ public enum JSONWriter {
         }
         out.append(UInt8(ascii: "\""))
     }
+
+    /// Appends `bytes` with `"`, `\` and controls escaped: the runs between them are found eight bytes at a time
+    /// (``ByteScan``) while eight bytes remain, byte by byte in the tail, and appended whole.
+    static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        guard let base = bytes.baseAddress else { return }
+        let count = bytes.count, lastWord = bytes.count - 8
+        var start = 0, i = 0
+        while true {
+            if i <= lastWord {
+                let stops = ByteScan.escapeLanes(ByteScan.word(base, at: i))
+                if stops == 0 {
+                    i += 8
+                    continue
+                }
+                i += ByteScan.firstLane(stops)
+            } else {
+                while i < count, !needsEscape(bytes[i]) { i += 1 }
+                if i == count { break }
+            }
+            // bytes[i] needs an escape (i < count: a flagged lane lies inside the loaded word).
+            if start < i { out.append(contentsOf: UnsafeBufferPointer(start: base + start, count: i - start)) }
+            escape(bytes[i], into: &out)
+            i += 1
+            start = i
+        }
+        if start < count { out.append(contentsOf: UnsafeBufferPointer(start: base + start, count: count - start)) }
+    }
+
+    @inline(__always)
+    private static func needsEscape(_ c: UInt8) -> Bool { c < 0x20 || c == 0x22 || c == 0x5C }
 
     private static func escape(_ c: UInt8, into out: inout [UInt8]) {
         switch c {

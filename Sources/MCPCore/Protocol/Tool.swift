@@ -81,10 +81,35 @@ public struct CallToolResult: Sendable {
     /// Writes a successful result whose `structuredContent` is already encoded: the same value ``json`` would
     /// give, with the structured bytes copied once instead of parsed and re-encoded (their key order is kept).
     public static func encode(content: [ContentBlock], structuredContent: EncodedJSON, into out: inout [UInt8]) {
-        out.append(contentsOf: #"{"content":"#.utf8)
-        JSONWriter.write(.array(content.map(\.json)), into: &out)
-        out.append(contentsOf: #","structuredContent":"#.utf8)
+        out.append(contentsOf: #"{"content":["#.utf8)
+        for (position, block) in content.enumerated() {
+            if position > 0 { out.append(UInt8(ascii: ",")) }
+            if case .text(let text) = block {
+                // `{"text":…,"type":"text"}` (the writer's key order) without building a dictionary for it.
+                out.append(contentsOf: #"{"text":"#.utf8)
+                JSONWriter.writeString(text, into: &out)
+                out.append(contentsOf: #","type":"text"}"#.utf8)
+            } else {
+                JSONWriter.write(block.json, into: &out)
+            }
+        }
+        out.append(contentsOf: #"],"structuredContent":"#.utf8)
         out.append(contentsOf: structuredContent.bytes)
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// Bytes ``encode(content:structuredContent:into:)`` will write, give or take escapes: the capacity to
+    /// reserve so the message buffer is allocated once (the text preview comes before the large document).
+    public static func encodedSizeEstimate(content: [ContentBlock], structuredContent: EncodedJSON) -> Int {
+        var size = structuredContent.bytes.count + 64
+        for block in content {
+            if case .text(let text) = block {
+                let bytes = text.utf8.count
+                size += bytes + bytes / 16 + 32  // a little room for escapes
+            } else {
+                size += 256
+            }
+        }
+        return size
     }
 }
