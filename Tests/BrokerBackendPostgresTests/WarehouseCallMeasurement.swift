@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import BrokerCore
+import Foundation
+import MCPCore
+import XCTest
+
+@testable import BrokerBackendPostgres
+
+/// A micro-measurement, not a test: N named-query calls through the backend against the demo warehouse, and the
+/// same statement N times directly over one libpq connection (what pgbench measures), printed side by side.
+/// Never asserts on time. Runs only with `PG_MEASURE=1` (it takes a minute); `PG_MEASURE_N` sets N (default 2000).
+///
+///     PG_MEASURE=1 swift test --filter WarehouseCallMeasurement
+final class WarehouseCallMeasurement: XCTestCase {
+    static let yaml = """
+        connection: { host: 127.0.0.1, port: \(PostgresBackendTests.port), database: warehouse, sslmode: disable, connect_timeout_ms: 2000 }
+        tenants:
+          acme: { user: wh_acme, password: env:WH_ACME_PASSWORD }
+        pool: { min: 1, max: 4, acquire_timeout_ms: 10000 }
+        schema: analytics
+        queries:
+          revenue_by_month:
+            description: Revenue per month for a region (the benchmark's query).
+            sql: >-
+              SELECT month, region, revenue, orders FROM analytics.monthly_revenue
+              WHERE tenant = $1 AND region = $2 AND month >= $3::date AND month < $4::date ORDER BY month DESC
+            parameters:
+              tenant: { bind: tenant }
+              region: { type: string, required: true }
+              from_date: { type: date, required: true }
+              to_date: { type: date, required: true }
+          one_region:
+            description: One small row (the per-call overhead with almost no server work).
+            sql: SELECT region, name FROM analytics.regions WHERE $1 <> '' ORDER BY region LIMIT 1
+            parameters: { t: { bind: tenant } }
+        """
+
+    static let revenueSQL = """
+        SELECT month, region, revenue, orders FROM analytics.monthly_revenue \
+        WHERE tenant = $1 AND region = $2 AND month >= $3::date AND month < $4::date ORDER BY month DESC
+        """
+
+    func testMeasureNamedQueryCalls() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["PG_MEASURE"] == "1" else { throw XCTSkip("set PG_MEASURE=1 to run the measurement") }
+        let n = Int(environment["PG_MEASURE_N"] ?? "") ?? 2000
+        let harness = PGBackendHarness()
+        let backend = try harness.backend(Self.yaml)
+        let revenueArgs: [String: JSONValue] = ["region": "EMEA", "from_date": "2024-01-01", "to_date": "2025-01-01"]
+
+        // Warm up: pool connections, cached Describe.
+        for _ in 0..<20 {
+            _ = try await harness.call(backend, "revenue_by_month", revenueArgs)
+            _ = try await harness.call(backend, "one_region", [:])
+        }
+        let connection = try await PGTestSupport.connectAcme()
+        defer { connection.close() }
+        let revenueParameters: [String?] = ["acme", "EMEA", "2024-01-01", "2025-01-01"]
+        let smallSQL = "SELECT region, name FROM analytics.regions WHERE $1 <> '' ORDER BY region LIMIT 1"
+
+        for round in 1...2 {
+            let directRevenue = try await Self.time(n) {
+                _ = try await connection.query(Self.revenueSQL, parameters: revenueParameters, rowLimit: 51, byteLimit: 1 << 20)
+            }
+            let brokerRevenue = try await Self.time(n) { _ = try await harness.call(backend, "revenue_by_month", revenueArgs) }
+            let directSmall = try await Self.time(n) {
+                _ = try await connection.query(smallSQL, parameters: ["acme"], rowLimit: 51, byteLimit: 1 << 20)
+            }
+            let brokerSmall = try await Self.time(n) { _ = try await harness.call(backend, "one_region", [:]) }
+            print(Self.line(round, "revenue_by_month", n, direct: directRevenue, backend: brokerRevenue))
+            print(Self.line(round, "one_region", n, direct: directSmall, backend: brokerSmall))
+        }
+    }
+
+    static func time(_ n: Int, _ body: () async throws -> Void) async throws -> Duration {
+        let start = ContinuousClock.now
+        for _ in 0..<n { try await body() }
+        return ContinuousClock.now - start
+    }
+
+    static func line(_ round: Int, _ name: String, _ n: Int, direct: Duration, backend: Duration) -> String {
+        let d = direct.seconds / Double(n) * 1e6
+        let b = backend.seconds / Double(n) * 1e6
+        return "PG_MEASURE round \(round) \(name) N=\(n): direct libpq \(Int(d.rounded())) us/call, backend \(Int(b.rounded())) us/call, "
+            + "ratio direct/backend \(String(format: "%.3f", d / b))"
+    }
+}
