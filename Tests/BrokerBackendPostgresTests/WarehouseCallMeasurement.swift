@@ -73,6 +73,40 @@ final class WarehouseCallMeasurement: XCTestCase {
         }
     }
 
+    /// The lever alone: the same ExecutionPlan run sequentially (one round trip per statement, as before) and
+    /// pipelined, on one connection, interleaved in blocks of 100 so that load from elsewhere hits both alike.
+    func testMeasurePipelinedAgainstSequentialPlans() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["PG_MEASURE"] == "1" else { throw XCTSkip("set PG_MEASURE=1 to run the measurement") }
+        let n = Int(environment["PG_MEASURE_N"] ?? "") ?? 2000
+        let connection = try await PGTestSupport.connectAcme()
+        defer { connection.close() }
+        let cases: [(String, String, [String?])] = [
+            ("revenue_by_month", Self.revenueSQL, ["acme", "EMEA", "2024-01-01", "2025-01-01"]),
+            ("one_region", "SELECT region, name FROM analytics.regions WHERE $1 <> '' ORDER BY region LIMIT 1", ["acme"]),
+        ]
+        for (name, sql, parameters) in cases {
+            let columns = try await Self.plan(sql, parameters, pipelined: true).run(on: connection).columns
+            let sequential = Self.plan(sql, parameters, columns: columns, pipelined: false)
+            let pipelined = Self.plan(sql, parameters, columns: columns, pipelined: true)
+            var elapsed: (sequential: Duration, pipelined: Duration) = (.zero, .zero)
+            for _ in 0..<max(1, n / 100) {
+                elapsed.sequential += try await Self.time(100) { _ = try await sequential.run(on: connection) }
+                elapsed.pipelined += try await Self.time(100) { _ = try await pipelined.run(on: connection) }
+            }
+            let count = Double(max(1, n / 100) * 100)
+            let s = elapsed.sequential.seconds / count * 1e6
+            let p = elapsed.pipelined.seconds / count * 1e6
+            print("PG_MEASURE plan \(name) N=\(Int(count)): sequential \(Int(s.rounded())) us/call, pipelined \(Int(p.rounded())) us/call, saved \(Int((s - p).rounded())) us/call")
+        }
+    }
+
+    static func plan(_ sql: String, _ parameters: [String?], columns: [PGColumn]? = nil, pipelined: Bool) -> ExecutionPlan {
+        ExecutionPlan(
+            sql: sql, parameters: parameters, offset: 0, rowLimit: 51, byteCap: 1 << 20, writes: false, bounded: true,
+            knownColumns: columns, searchPath: nil, statementTimeout: .seconds(10), pipelined: pipelined)
+    }
+
     static func time(_ n: Int, _ body: () async throws -> Void) async throws -> Duration {
         let start = ContinuousClock.now
         for _ in 0..<n { try await body() }
