@@ -57,7 +57,8 @@ extension PGConnection {
         return (failure, columns)
     }
 
-    private func sendFailure(_ conn: OpaquePointer) -> PGError {
+    /// The error for a send that libpq refused (connection lost when the session broke).
+    func sendFailure(_ conn: OpaquePointer) -> PGError {
         let message = PGConnection.prefix(of: PQerrorMessage(conn), maxBytes: 4096)
         return PGError(PQstatus(conn) == CONNECTION_BAD ? .connectionLost : .queryFailed, serverMessage: message)
     }

@@ -86,7 +86,8 @@ extension PGConnection {
         return .success(reader.rowSet)
     }
 
-    private func send(_ conn: OpaquePointer, sql: String, parameters: [String?]) -> Bool {
+    /// PQsendQueryParams with text-format parameters (copied to C strings for the call).
+    func send(_ conn: OpaquePointer, sql: String, parameters: [String?]) -> Bool {
         let copies = parameters.map { $0.flatMap { strdup($0) } }
         defer { copies.forEach { free($0) } }
         let values: [UnsafePointer<CChar>?] = copies.map { $0.map { UnsafePointer($0) } }

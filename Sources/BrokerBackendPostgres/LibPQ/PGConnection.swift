@@ -61,7 +61,7 @@ final class PGConnection: @unchecked Sendable {
         snapshot.withLock { $0.connectionOK && $0.transactionIdle }
     }
 
-    /// Whether the session is still usable (CONNECTION_OK), regardless of transaction state.
+    /// Whether the session is still usable (CONNECTION_OK, not stuck in pipeline mode), regardless of transaction state.
     var isConnectionOK: Bool {
         snapshot.withLock { $0.connectionOK }
     }
@@ -116,7 +116,8 @@ final class PGConnection: @unchecked Sendable {
             snapshot.withLock { $0 = Snapshot() }
             return
         }
-        let ok = PQstatus(conn) == CONNECTION_OK
+        // A session left in pipeline mode had results that could not be read back (see `pipeline(_:)`): unusable.
+        let ok = PQstatus(conn) == CONNECTION_OK && PQpipelineStatus(conn) == PQ_PIPELINE_OFF
         let idle = PQtransactionStatus(conn) == PQTRANS_IDLE
         snapshot.withLock { $0 = Snapshot(connectionOK: ok, transactionIdle: idle) }
     }

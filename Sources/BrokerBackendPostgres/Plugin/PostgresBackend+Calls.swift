@@ -92,10 +92,11 @@ extension PostgresBackend {
         let budget = max(.milliseconds(1), min(timeout, context.remaining - .milliseconds(250)))
         let bounded = !writes && (origin == .analyst || boundable.contains(tool))
         let known = bounded && origin != .analyst ? described.columns(of: tool) : nil
+        // Analyst SQL passed the gate (one SELECT); named queries were checked for COPY at load.
         let plan = ExecutionPlan(
             sql: sql, parameters: parameters, offset: offset, rowLimit: maxRows + 1, byteCap: configuration.maxBytes,
             writes: writes, bounded: bounded, knownColumns: known,
-            searchPath: origin == .analyst ? configuration.schema : nil, statementTimeout: budget)
+            searchPath: origin == .analyst ? configuration.schema : nil, statementTimeout: budget, pipelined: !unpipelinable.contains(tool))
         let run: ExecutionPlan.Outcome
         do {
             run = try await Deadline.run(until: .now + budget + .milliseconds(250)) {

@@ -20,6 +20,8 @@ final class PostgresBackend: Backend {
     let queries: [String: NamedQuery]
     /// Read-only named queries that are one SELECT, so they can run as a ``BoundedSelect``.
     let boundable: Set<String>
+    /// Named queries that libpq pipeline mode cannot carry (a COPY): they run one statement per round trip.
+    let unpipelinable: Set<String>
     /// Describe results of the boundable named queries.
     let described = DescribedQueries()
     /// The curated relations per tenant, for the SQL gate.
@@ -59,6 +61,7 @@ final class PostgresBackend: Backend {
         for q in configuration.queries { byName[q.name] = q }
         self.queries = byName
         self.boundable = Set(configuration.queries.filter { !$0.write && SQLGate.isSelect($0.sql) }.map(\.name))
+        self.unpipelinable = Set(configuration.queries.filter { !SQLGate.isPipelinable($0.sql) }.map(\.name))
     }
 
     /// The pool of the caller's tenant; a tenant without a configured role is refused.

@@ -115,4 +115,15 @@ public struct SQLGate: Sendable {
         }
         return outcome ?? false
     }
+
+    /// Whether `sql` may run in libpq pipeline mode, which cannot carry the COPY sub-protocol: false for a COPY and
+    /// for anything libpg_query cannot read (such a named query then runs one statement per round trip).
+    static func isPipelinable(_ sql: String) -> Bool {
+        guard !sql.utf8.contains(0) else { return false }
+        let outcome = DeepStack.run(stackBytes: max(8 << 20, sql.utf8.count * 512)) { () -> Bool in
+            guard case .tree(let tree) = PGQueryParser.parse(sql), let statements = tree["stmts"]?.arrayValue else { return false }
+            return !statements.contains { $0["stmt"]?["CopyStmt"] != nil }
+        }
+        return outcome ?? false
+    }
 }
