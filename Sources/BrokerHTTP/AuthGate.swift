@@ -40,7 +40,7 @@ struct AuthGate: Sendable {
         if let query = request.uri.query, query.contains("access_token=") || query.contains("api_key=") {
             return .failure(ResponseError(challenge(.invalidRequest("credentials in the query string are refused; send Authorization: Bearer"))))
         }
-        switch await authenticator.authenticate(authorization: request.headers[.authorization]) {
+        switch await authenticator.authenticate(authorization: request.headers.value(.authorization)) {
         case .success(let principal): return .success(principal)
         case .failure(let refusal): return .failure(ResponseError(challenge(refusal)))
         }

@@ -73,7 +73,7 @@ final class FrontDoor: Sendable {
     func compress(_ bytes: [UInt8], request: Request, headers: inout HTTPFields) -> ByteBuffer {
         var buffer = ByteBuffer(bytes: bytes)
         guard let minimum = limits.gzipMinBytes, bytes.count >= minimum,
-            let accept = request.headers[.acceptEncoding], Self.acceptsGzip(accept)
+            let accept = request.headers.value(.acceptEncoding), Self.acceptsGzip(accept)
         else { return buffer }
         guard let compressed = try? buffer.compress(with: .gzip) else { return ByteBuffer(bytes: bytes) }
         headers[.contentEncoding] = "gzip"

@@ -78,3 +78,21 @@ struct OriginPolicy: Sendable {
 extension String {
     fileprivate func trimmingSuffix(_ s: String) -> String { hasSuffix(s) ? String(dropLast(s.count)) : self }
 }
+
+extension HTTPFields {
+    /// The same string as `self[name]` (several fields joined by ", ", cookies by "; "), read in one plain pass.
+    ///
+    /// Why: swift-http-types joins through a lazy generic sequence whose type metadata is looked up at run time on
+    /// every read; callgrind counted ~4,900 instructions per read and six reads per call, 5 % of a small tool call.
+    func value(_ name: HTTPField.Name) -> String? {
+        var found: String?
+        for field in self where field.name == name {
+            if let earlier = found {
+                found = earlier + (name == .cookie ? "; " : ", ") + field.value
+            } else {
+                found = field.value
+            }
+        }
+        return found
+    }
+}

@@ -62,14 +62,14 @@ struct MCPEndpoint: Sendable {
         case .failure(let refusal): return refusal.response
         }
         if let refusal = frontDoor.admit(principal) { return refusal }
-        guard HeaderMatch.hasPrefix(request.headers[.contentType] ?? "", "application/json") else {
+        guard HeaderMatch.hasPrefix(request.headers.value(.contentType) ?? "", "application/json") else {
             return Self.error(.unsupportedMediaType, .invalidRequest("Content-Type must be application/json"))
         }
-        let accept = request.headers[.accept] ?? "*/*"
+        let accept = request.headers.value(.accept) ?? "*/*"
         guard HeaderMatch.contains(accept, "application/json") || HeaderMatch.contains(accept, "text/event-stream") || HeaderMatch.contains(accept, "*/*") else {
             return Self.error(.notAcceptable, .invalidRequest("Accept must include application/json and text/event-stream"))
         }
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > settings.maxBodyBytes {
+        if let length = request.headers.value(.contentLength).flatMap({ Int($0) }), length > settings.maxBodyBytes {
             return Self.error(.contentTooLarge, .invalidRequest("body larger than \(settings.maxBodyBytes) bytes"))
         }
         var request = request
@@ -86,7 +86,7 @@ struct MCPEndpoint: Sendable {
             return Self.error(.badRequest, error, id: RPCMessage.salvageID(body.readableBytesView))
         }
         // A non-handshake MCP-Protocol-Version is a 2026-07-28 client (or a newer one, told -32022 there).
-        if let version = request.headers[MCPHeader.protocolVersion], ProtocolVersion.routesModern(header: version) {
+        if let version = request.headers.value(MCPHeader.protocolVersion), ProtocolVersion.routesModern(header: version) {
             let (response, streams) = await postModern(message, request: request, accept: accept, lease: lease, principal: principal)
             streaming = streams
             return response
@@ -101,7 +101,7 @@ struct MCPEndpoint: Sendable {
         }
         let isInitialize: Bool
         if case .request(let r) = message, r.method == "initialize" { isInitialize = true } else { isInitialize = false }
-        if !isInitialize, let version = request.headers[MCPHeader.protocolVersion], !ProtocolVersion.supported.contains(version) {
+        if !isInitialize, let version = request.headers.value(MCPHeader.protocolVersion), !ProtocolVersion.supported.contains(version) {
             return Self.error(.badRequest, .invalidRequest("unsupported MCP-Protocol-Version '\(version.prefix(40))'; supported: \(ProtocolVersion.supported.joined(separator: ", "))"))
         }
         let session: Session
@@ -171,7 +171,7 @@ struct MCPEndpoint: Sendable {
         let auth = view.auth
         if let refusal = checkOrigin(request, view) { return refusal }
         if let refusal = Self.postOnly(request) { return refusal }
-        guard HeaderMatch.contains(request.headers[.accept] ?? "", "text/event-stream") else {
+        guard HeaderMatch.contains(request.headers.value(.accept) ?? "", "text/event-stream") else {
             return Self.error(.notAcceptable, .invalidRequest("GET needs Accept: text/event-stream"))
         }
         let principal: Principal
@@ -230,7 +230,7 @@ struct MCPEndpoint: Sendable {
 
     /// 2026-07-28 has no GET stream and no session to delete: a client of that era is told to POST.
     static func postOnly(_ request: Request) -> Response? {
-        guard let version = request.headers[MCPHeader.protocolVersion], ProtocolVersion.routesModern(header: version) else { return nil }
+        guard let version = request.headers.value(MCPHeader.protocolVersion), ProtocolVersion.routesModern(header: version) else { return nil }
         var r = ModernRouting.error(.invalidRequest("MCP \(version.prefix(40)) uses POST only"), id: nil)
         r.status = .methodNotAllowed
         r.headers[.allow] = "POST"
@@ -238,8 +238,8 @@ struct MCPEndpoint: Sendable {
     }
 
     func checkOrigin(_ request: Request, _ view: EndpointView) -> Response? {
-        guard view.origins.permits(request.headers[.origin]) else {
-            logger.notice("request refused: origin not allowed", metadata: ["origin": .string(String((request.headers[.origin] ?? "").prefix(100)))])
+        guard view.origins.permits(request.headers.value(.origin)) else {
+            logger.notice("request refused: origin not allowed", metadata: ["origin": .string(String((request.headers.value(.origin) ?? "").prefix(100)))])
             return Self.error(.forbidden, .invalidRequest("Origin not allowed"))
         }
         return nil
@@ -252,7 +252,7 @@ struct MCPEndpoint: Sendable {
     }
 
     func lookupSession(_ request: Request, principal: Principal, server: MCPServer) async -> Result<Session, ResponseError> {
-        guard let id = request.headers[MCPHeader.sessionID] else {
+        guard let id = request.headers.value(MCPHeader.sessionID) else {
             return .failure(ResponseError(Self.error(.badRequest, .invalidRequest("missing Mcp-Session-Id header; send initialize first"))))
         }
         let found: Session?

@@ -23,7 +23,7 @@ extension MCPEndpoint {
         switch message {
         case .notification:
             // No client notification means anything on this wire (cancelling is closing the stream); accepted and dropped.
-            let version = request.headers[MCPHeader.protocolVersion] ?? ""
+            let version = request.headers.value(MCPHeader.protocolVersion) ?? ""
             guard ProtocolVersion.modern.contains(version) else { return (ModernRouting.error(.unsupportedProtocolVersion(version), id: nil), false) }
             return (Response(status: .accepted), false)
         case .response:

@@ -23,14 +23,14 @@ enum ModernRouting {
         else {
             return RequestEnvelope.parse(request.params)
         }
-        guard let version = headers[MCPHeader.protocolVersion], meta[RequestEnvelope.Key.protocolVersion] == .string(version) else {
+        guard let version = headers.value(MCPHeader.protocolVersion), meta[RequestEnvelope.Key.protocolVersion] == .string(version) else {
             return .failure(.headerMismatch("MCP-Protocol-Version must equal params._meta[\"\(RequestEnvelope.Key.protocolVersion)\"]"))
         }
-        guard headers[MCPHeader.mcpMethod].flatMap(decode) == request.method else {
+        guard headers.value(MCPHeader.mcpMethod).flatMap(decode) == request.method else {
             return .failure(.headerMismatch("Mcp-Method must equal the body's method"))
         }
         if let key = nameBearing[request.method] {
-            guard let header = headers[MCPHeader.mcpName], let named = decode(header), request.params?[key] == .string(named) else {
+            guard let header = headers.value(MCPHeader.mcpName), let named = decode(header), request.params?[key] == .string(named) else {
                 return .failure(.headerMismatch("Mcp-Name must equal params.\(key)"))
             }
         }

@@ -10,7 +10,7 @@ enum TraceContextExtraction {
     static func context(_ headers: HTTPFields) -> ServiceContext {
         var context = ServiceContext.current ?? .topLevel
         context[NetworkTransportKey.self] = "tcp"
-        if headers[MCPHeader.traceparent] != nil,
+        if headers.value(MCPHeader.traceparent) != nil,
             let parent = TracePropagation.extracting(headers, using: HTTPFieldsExtractor(), into: context)
         {
             return parent

@@ -5,8 +5,7 @@ import BrokerCore
 import Foundation
 import Logging
 
-/// `mcp-broker`: one MCP endpoint in front of an enterprise's systems.
-@main
+/// `mcp-broker`: one MCP endpoint in front of an enterprise's systems (started from main.swift).
 struct BrokerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mcp-broker",

@@ -44,7 +44,7 @@ public enum JSONWriter {
             var first = true
             // Sorting the pairs (not the keys, then looking each up) avoids a hash per key; comparing UTF-8 bytes
             // avoids Unicode-aware String ordering, which profiles showed dominating large encodes.
-            for (k, v) in o.count < 2 ? Array(o) : o.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+            for (k, v) in o.count < 2 ? Array(o) : o.sorted(by: { utf8Precedes($0.key, $1.key) }) {
                 if !first { out.append(UInt8(ascii: ",")) }
                 first = false
                 writeString(k, into: &out)
@@ -56,6 +56,24 @@ public enum JSONWriter {
     }
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Byte order of the two strings' UTF-8 (the order `utf8.lexicographicallyPrecedes` gives), compared over their
+    /// contiguous storage: stepping `String.UTF8View` indices cost ~16,000 instructions per mock HR reply.
+    static func utf8Precedes(_ a: String, _ b: String) -> Bool {
+        let ordered = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y -> Bool in
+                let n = Swift.min(x.count, y.count)
+                var i = 0
+                while i < n {
+                    if x[i] != y[i] { return x[i] < y[i] }
+                    i += 1
+                }
+                return x.count < y.count
+            }
+        }
+        // Storage that is not contiguous (a bridged string) takes the view's own comparison.
+        return (ordered ?? nil) ?? a.utf8.lexicographicallyPrecedes(b.utf8)
+    }
 
     /// Appends a JSON string literal.
     public static func writeString(_ s: String, into out: inout [UInt8]) {
