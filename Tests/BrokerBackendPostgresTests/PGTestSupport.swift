@@ -57,6 +57,17 @@ enum PGTestSupport {
     /// Thrown by ``bounded(_:_:)`` when the operation overran.
     struct BoundExceeded: Error { let seconds: Double }
 
+    /// Lets `task` start its slow statement, cancels it, and checks that it fails `.cancelled` within 2 s (the
+    /// PQcancel path, not the statement's own end).
+    static func assertCancelledPromptly<T: Sendable>(_ task: Task<T, any Error>, file: StaticString = #filePath, line: UInt = #line) async throws {
+        try await Task.sleep(for: .milliseconds(300))
+        let started = ContinuousClock.now
+        task.cancel()
+        let error = await errorKind({ try await bounded(5) { try await task.value } }, file: file, line: line)
+        XCTAssertEqual(error?.kind, .cancelled, file: file, line: line)
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(2), file: file, line: line)
+    }
+
     /// The PGError kind thrown by `operation`, or nil if it succeeded (any other error fails the test).
     static func errorKind<T>(
         _ operation: () async throws -> T, file: StaticString = #filePath, line: UInt = #line
