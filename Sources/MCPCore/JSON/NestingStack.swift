@@ -12,7 +12,7 @@ struct NestingStack {
     mutating func push(keyed: Bool) {
         let level = depth
         if level < 64 {
-            let bit: UInt64 = 1 &<< UInt64(level)
+            let bit: UInt64 = 1 &<< UInt64(level)  // trap-ok: 0 <= level < 64
             shallow = keyed ? shallow | bit : shallow & ~bit
         } else {
             let word = (level - 64) >> 6
@@ -33,7 +33,7 @@ struct NestingStack {
     var innermostIsKeyed: Bool {
         let level = depth - 1
         if level < 0 { return false }
-        if level < 64 { return shallow & (1 &<< UInt64(level)) != 0 }
+        if level < 64 { return shallow & (1 &<< UInt64(level)) != 0 }  // trap-ok: 0 <= level < 64 here
         let word = (level - 64) >> 6
         guard word < deep.count else { return false }
         return deep[word] & (1 &<< UInt64((level - 64) & 63)) != 0
