@@ -35,19 +35,19 @@ COMPONENTS = [
                                         r"posix_memalign|_mid_memalign|_int_memalign)")),
     ("memcpy/memmove/memset", re.compile(r"^(__)?mem(cpy|move|set|cmp|chr)|^__memcmp|^__memchr|^__strlen|^strlen|^__strchr")),
     ("Swift runtime: retain/release", re.compile(r"^swift_(retain|release|bridgeObject(Retain|Release)|unknownObject|nonatomic)")),
-    ("Swift runtime: concurrency", re.compile(r"^(swift_task|swift_job|swift_continuation|swift_asyncLet|swift::|_swift_task|swift_get.*Task)")),
-    ("Swift runtime: other", re.compile(r"^(swift_|_swift|__swift)")),
     ("HTTP parser (llhttp)", re.compile(r"^c_nio_llhttp")),
     ("OpenSSL / crypto", re.compile(r"^(EVP_|SHA|sha|OPENSSL|CRYPTO_|ossl_|BN_|AES|aes|gcm|CCryptoBoringSSL)")),
     ("libpq", re.compile(r"^(PQ|pq|pqsecure|pg_)")),
-    ("dispatch / pthread / locks", re.compile(r"^(_dispatch|dispatch_|pthread_|__pthread|futex|__lll|___pthread|lll_)")),
+    ("dispatch / pthread / locks", re.compile(r"^(pthread_|__pthread|futex|__lll|___pthread|lll_)")),
     ("libc other", re.compile(r"^(__|_IO|_dl|clock_gettime|epoll|read|write|send|recv|poll|__vdso)")),
 ]
 MODULE = re.compile(r"^\$s(\d+)([A-Za-z_][A-Za-z0-9_]*)")
 
 
+# The shared object decides for everything else: the Swift runtime's C and C++ functions (metadata caches, the task
+# allocator) are told apart by the library they live in, not by name.
 OBJECTS = [("libcurl", "libcurl"), ("libpq", "libpq"), ("libcrypto", "OpenSSL / crypto"), ("libssl", "OpenSSL / crypto"),
-           ("libswift_Concurrency", "Swift runtime: concurrency"), ("libdispatch", "dispatch"), ("libFoundation", "Foundation"),
+           ("libswift_Concurrency", "Swift runtime: concurrency"), ("libdispatch", "dispatch / pthread / locks"), ("libFoundation", "Foundation"),
            ("libswiftCore", "Swift runtime: other"), ("libz", "zlib"), ("libpg_query", "libpg_query"), ("libhiredis", "hiredis")]
 
 

@@ -85,8 +85,9 @@ struct MCPEndpoint: Sendable {
         } catch {
             return Self.error(.badRequest, error, id: RPCMessage.salvageID(body.readableBytesView))
         }
+        let protocolVersion = request.headers.value(MCPHeader.protocolVersion)
         // A non-handshake MCP-Protocol-Version is a 2026-07-28 client (or a newer one, told -32022 there).
-        if let version = request.headers.value(MCPHeader.protocolVersion), ProtocolVersion.routesModern(header: version) {
+        if let version = protocolVersion, ProtocolVersion.routesModern(header: version) {
             let (response, streams) = await postModern(message, request: request, accept: accept, lease: lease, principal: principal)
             streaming = streams
             return response
@@ -101,7 +102,7 @@ struct MCPEndpoint: Sendable {
         }
         let isInitialize: Bool
         if case .request(let r) = message, r.method == "initialize" { isInitialize = true } else { isInitialize = false }
-        if !isInitialize, let version = request.headers.value(MCPHeader.protocolVersion), !ProtocolVersion.supported.contains(version) {
+        if !isInitialize, let version = protocolVersion, !ProtocolVersion.supported.contains(version) {
             return Self.error(.badRequest, .invalidRequest("unsupported MCP-Protocol-Version '\(version.prefix(40))'; supported: \(ProtocolVersion.supported.joined(separator: ", "))"))
         }
         let session: Session

@@ -17,8 +17,7 @@ public struct RateLimit: Sendable, Equatable, CustomStringConvertible {
     /// One second's worth of tokens, at least one.
     public static func defaultBurst(for ratePerSecond: Double) -> Int {
         guard ratePerSecond.isFinite, ratePerSecond > 1 else { return 1 }
-        // trap-ok: finite, above 1 and below Int32.max here.
-        return ratePerSecond >= Double(Int32.max) ? Int(Int32.max) : Int(ratePerSecond.rounded(.up))
+        return ratePerSecond >= Double(Int32.max) ? Int(Int32.max) : Int(ratePerSecond.rounded(.up))  // trap-ok: finite, in (1, Int32.max) here
     }
 
     /// Parses `<count>/<unit> [burst <n>]`, where the unit is `s`, `m` or `h` (or `sec`, `min`, `hour`, …).

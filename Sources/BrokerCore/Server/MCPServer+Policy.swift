@@ -94,8 +94,8 @@ extension MCPServer {
     }
 
     static func milliseconds(since start: ContinuousClock.Instant) -> Double {
-        // trap-ok: an elapsed time of this process's own clock, finite and far below Int.max microseconds.
-        Double(Int(((ContinuousClock.now - start) / .microseconds(1)).rounded())) / 1000
+        // An elapsed time of this process's own clock: finite and far below Int.max microseconds.
+        Double(Int(((ContinuousClock.now - start) / .microseconds(1)).rounded())) / 1000  // trap-ok: own clock, finite
     }
 
     /// The refusal for a client that cannot ask its user (no elicitation capability).
